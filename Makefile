@@ -1,0 +1,61 @@
+# The few verbs people type. README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RAG := $(VENV)/bin/rag
+INDEX ?= index
+HOST ?= 127.0.0.1
+PORT ?= 7860
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup install model index run test lint eval bench bench-quality browser llm clean
+
+setup: install model index
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+model: install
+	$(RAG) models fetch
+
+index: model
+	$(RAG) index data/corpus --index-dir $(INDEX)
+
+run: setup
+	$(PY) app.py --index-dir $(INDEX) --host $(HOST) --port $(PORT)
+
+browser:
+	@test -x /usr/bin/chromium || { \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
+	  || echo "could not install chromium; browser tests will be skipped"; }
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup browser lint
+	$(PY) -m pytest -q
+	$(RAG) eval --gold eval/gold.jsonl --index $(INDEX) --thresholds eval/thresholds.json --json artifacts/eval.json
+
+eval: setup
+	mkdir -p artifacts
+	$(RAG) eval --gold eval/gold.jsonl --index $(INDEX) --json artifacts/eval.json
+
+bench-quality: setup
+	$(PY) -m eval.benchmark
+
+bench: setup
+	$(PY) -m bench.run
+
+llm: install
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PY) -m pip install -q -e '.[llm]'
+	$(RAG) models fetch --llm
+
+clean:
+	rm -rf $(INDEX)/v-* $(INDEX)/CURRENT $(INDEX)/.tmp-* artifacts

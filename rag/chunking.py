@@ -1,0 +1,48 @@
+"""Document -> Chunks: whole sentences packed up to a target size, with overlap.
+
+Chunks never cut a sentence, so a citation quote is always readable. Each chunk
+keeps offsets into the document's normalised text; ``chunk_id`` is
+``<doc_id>#<start>-<end>``, stable for as long as the text is.
+"""
+
+from __future__ import annotations
+
+from .sentences import sentence_spans
+from .types import Chunk, Document
+
+
+def chunk_document(doc: Document, *, chunk_size: int = 500, overlap: int = 1) -> list[Chunk]:
+    """Pack sentences greedily into chunks of about ``chunk_size`` characters.
+
+    ``overlap`` sentences at the end of a chunk are repeated at the start of the
+    next, so a fact spanning a boundary is whole in at least one chunk.
+    """
+    if chunk_size < 50:
+        raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
+    spans = sentence_spans(doc.text)
+    groups = _pack(spans, chunk_size=chunk_size, overlap=max(0, overlap))
+    return [
+        Chunk(
+            chunk_id=f"{doc.doc_id}#{start}-{end}",
+            doc_id=doc.doc_id,
+            text=doc.text[start:end],
+            start=start,
+            end=end,
+            title=doc.title,
+        )
+        for start, end in groups
+    ]
+
+
+def _pack(spans: list[tuple[int, int]], *, chunk_size: int, overlap: int) -> list[tuple[int, int]]:
+    groups: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        j = i
+        while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= chunk_size:
+            j += 1
+        groups.append((spans[i][0], spans[j][1]))
+        if j + 1 >= len(spans):
+            break
+        i = max(i + 1, j + 1 - overlap)
+    return groups

@@ -1,0 +1,194 @@
+"""The ``rag`` command: index, ask, search, eval, models fetch.
+
+Errors the library raises on purpose (``RagError``) print as one line with the
+fix and exit with status 2; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import RagError
+
+log = logging.getLogger("rag")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    s = sub.add_parser("index", help="build or update the index from files or folders")
+    s.add_argument("paths", nargs="*", default=["data/corpus"], help="default: data/corpus")
+    _index_dir(s)
+    s.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    s.add_argument("--prune", action="store_true", help="drop indexed documents not in PATHS")
+    s.add_argument("--if-missing", action="store_true", help="do nothing if an index exists")
+    s.set_defaults(func=_cmd_index)
+
+    s = sub.add_parser("ask", help="answer a question with citations")
+    s.add_argument("question")
+    _index_dir(s)
+    s.add_argument("--top-k", type=int, default=None)
+    s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.set_defaults(func=_cmd_ask)
+
+    s = sub.add_parser("search", help="show the passages retrieved for a query")
+    s.add_argument("query")
+    _index_dir(s)
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    s.set_defaults(func=_cmd_search)
+
+    s = sub.add_parser("docs", help="list the indexed documents")
+    _index_dir(s)
+    s.set_defaults(func=_cmd_docs)
+
+    s = sub.add_parser("remove", help="remove documents from the index by doc_id")
+    s.add_argument("doc_ids", nargs="+")
+    _index_dir(s)
+    s.set_defaults(func=_cmd_remove)
+
+    s = sub.add_parser("eval", help="score answers against a gold question file")
+    s.add_argument("--gold", default="eval/gold.jsonl")
+    _index_dir(s, flag="--index")
+    s.add_argument("--json", dest="json_out", default=None, help="write the full report here")
+    s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
+    s.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
+                   help="fail when METRIC (e.g. answer.accuracy) is below VALUE; repeatable")
+    s.add_argument("--thresholds", default=None, help="JSON file of minimums (eval/thresholds.json)")
+    s.set_defaults(func=_cmd_eval)
+
+    models = sub.add_parser("models", help="manage model files").add_subparsers(metavar="ACTION")
+    s = models.add_parser("fetch", help="download and verify the default model(s) into the cache")
+    s.add_argument("--llm", action="store_true", help="also fetch the local LLM (1.1 GB)")
+    s.add_argument("--verify", action="store_true", help="re-hash files already in the cache")
+    s.set_defaults(func=_cmd_models_fetch)
+    return p
+
+
+def _index_dir(s: argparse.ArgumentParser, flag: str = "--index-dir") -> None:
+    s.add_argument(flag, "--index-dir" if flag != "--index-dir" else "--index",
+                   dest="index_dir", default="index", help="index folder (default: index)")
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    import rag
+    from rag.store import CURRENT
+
+    if args.if_missing and (Path(args.index_dir) / CURRENT).exists():
+        print(f"index already at {args.index_dir}; skipping (drop --if-missing to update)")
+        return 0
+    started = time.perf_counter()
+    qa = rag.build(args.paths, index_dir=args.index_dir, rebuild=args.rebuild,
+                   prune=args.prune, progress=True)
+    data = qa.data
+    print(f"indexed {len(data.documents)} documents, {len(data.chunks)} chunks "
+          f"into {args.index_dir} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    import rag
+
+    qa = rag.open(args.index_dir)
+    answer = qa.ask(args.question, top_k=args.top_k, answerer=args.answerer)
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        where = " · ".join(x for x in (c.title, c.date, c.source) if x)
+        print(f"\n[{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})\n    {c.quote}")
+    if answer.fallback_reason:
+        print(f"\n({answer.fallback_reason})")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    import rag
+
+    qa = rag.open(args.index_dir)
+    for rank, hit in enumerate(qa.search(args.query, top_k=args.top_k, mode=args.mode), 1):
+        text = " ".join(hit.chunk.text.split())
+        print(f"{rank}. {hit.score:.4f} {hit.chunk.chunk_id}\n   {text[:200]}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    import rag
+
+    for doc in rag.open(args.index_dir).documents():
+        print(f"{doc.doc_id}\t{doc.date}\t{doc.title}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    import rag
+
+    try:
+        report = rag.open(args.index_dir).remove(args.doc_ids)
+    except KeyError as exc:
+        raise RagError(str(exc.args[0])) from None
+    print(f"removed {', '.join(report.removed)}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import rag
+    from rag import evaluation
+
+    items = evaluation.load_gold(args.gold)
+    qa = rag.open(args.index_dir)
+    report = evaluation.run_eval(lambda q: qa.ask(q, answerer=args.answerer), items)
+    print(evaluation.format_table(report))
+    if args.json_out:
+        Path(args.json_out).write_text(
+            json.dumps(evaluation.report_dict(report), ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    mins = evaluation.load_thresholds(args.thresholds) if args.thresholds else {}
+    mins.update(evaluation.parse_min_args(args.min))
+    failures = evaluation.check_thresholds(report, mins)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_models_fetch(args: argparse.Namespace) -> int:
+    from rag import models
+
+    print(models.fetch_embedding_model(progress=True, verify=args.verify))
+    if args.llm:
+        print(models.fetch_llm_model(progress=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Settings: one frozen dataclass, read from the environment in one place.
+
+Every knob has a default that was chosen by measurement (see docs/quality.md);
+``Settings.from_env()`` is the only function that reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import RagError
+
+DEFAULT_MODEL = "google/embeddinggemma-300m"
+Answerer = Literal["extractive", "llm"]
+
+
+def default_cache_dir() -> Path:
+    """Models live outside the repo; ``RAG_CACHE_DIR`` overrides the location."""
+    env = os.environ.get("RAG_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything tunable. Unknown keys are rejected by ``with_overrides``."""
+
+    model: str = DEFAULT_MODEL
+    cache_dir: Path = None  # type: ignore[assignment]  # filled in __post_init__
+    index_dir: Path = Path("index")
+    answerer: Answerer = "extractive"
+    # Chunking, in characters of normalised text.
+    chunk_size: int = 500
+    chunk_overlap: int = 1  # sentences shared between neighbouring chunks
+    # Retrieval.
+    top_k: int = 5
+    rrf_k: int = 60
+    dense_weight_en: float = 1.0
+    bm25_weight_en: float = 0.2
+    dense_weight_ko: float = 1.0
+    bm25_weight_ko: float = 0.6
+    # Extractive answering.
+    answer_max_sentences: int = 3
+    refusal_threshold: float = 0.35
+    max_question_chars: int = 2000
+    # Embedding.
+    batch_size: int = 16
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.cache_dir is None:
+            object.__setattr__(self, "cache_dir", default_cache_dir())
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Read ``RAG_*`` variables (e.g. ``RAG_MODEL``, ``RAG_ANSWERER``)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, raw, cls)
+        return cls(**values).with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise RagError(f"Unknown setting(s) {unknown}; valid settings are {sorted(known)}")
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("cache_dir", "index_dir"):
+            if key in clean:
+                clean[key] = Path(clean[key])
+        if clean.get("answerer", self.answerer) not in ("extractive", "llm"):
+            raise RagError(
+                f"Unknown answerer {clean['answerer']!r}; choose 'extractive' or 'llm' "
+                "(RAG_ANSWERER)"
+            )
+        return replace(self, **clean)
+
+
+def _coerce(name: str, raw: str, cls: type[Settings]) -> Any:
+    default = getattr(cls(), name) if name != "cache_dir" else Path()
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+    except ValueError as exc:
+        raise RagError(f"RAG_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+    return raw

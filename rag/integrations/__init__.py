@@ -1,0 +1,1 @@
+"""Adapters to other frameworks; they stay at the edge of the library."""

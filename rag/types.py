@@ -1,0 +1,90 @@
+"""Data passed between the stages: documents, chunks, hits, citations, answers.
+
+All are frozen dataclasses so results can be shared between threads (the web app
+serves several sessions from one index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Lang = Literal["ko", "en"]
+ClaimStatus = Literal["supported", "unsupported", "unchecked"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded, normalised document. Offsets everywhere point into ``text``."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    path: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span ``[start, end)`` of a document's normalised text."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. ``score`` is the fused score used for ranking."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The exact source span behind an ``[n]`` marker in an answer."""
+
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str = ""
+    date: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of a generated answer and whether its citations support it."""
+
+    text: str
+    status: ClaimStatus
+    citations: tuple[int, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask()`` returns. A refusal is a normal answer with ``refused=True``."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    lang: Lang = "en"
+    hits: list[Hit] = field(default_factory=list)
+    mode: Literal["extractive", "llm"] = "extractive"
+    search_query: str = ""
+    claims: list[Claim] = field(default_factory=list)
+    fallback_reason: str = ""
