@@ -1,9 +1,9 @@
 """Multilingual document question answering with exact, cited passages.
 
-    import rag
-    qa = rag.build(["data/corpus"], index_dir="index")
-    answer = qa.ask("Which companies signed the pledge?")
-    print(answer.text, answer.citations)
+import rag
+qa = rag.build(["data/corpus"], index_dir="index")
+answer = qa.ask("Which companies signed the pledge?")
+print(answer.text, answer.citations)
 """
 
 from .api import QA, build, open

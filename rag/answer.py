@@ -25,7 +25,9 @@ from .types import Answer, Citation, Document, Hit, Lang
 
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
 LEXICAL_BONUS = 0.15
-SELECT_MARGIN = 0.06
+TITLE_PENALTY = 0.1  # a headline is topical but rarely the answer
+DATE_BONUS = 0.08  # "when" questions want a sentence with a date in it
+SELECT_MARGIN = 0.08
 MIN_SENTENCE_CHARS = 8
 
 _ASKS_AMOUNT = re.compile(
@@ -35,6 +37,8 @@ _ASKS_COUNT = re.compile(r"how many|몇\s*(개|명|곳|번|국|차|년|월|일)?
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_MONEY = re.compile(r"\d[\d,.]*\s*(원|달러|유로|엔|억|만|조)|[$€£₩]\s*\d|dollar|won\b", re.I)
 _FOOTNOTE_REF = re.compile(r"\S\*")
+_ASKS_DATE = re.compile(r"\bwhen\b|what date|which day|언제|날짜|며칠|몇\s*월|일시", re.IGNORECASE)
+_HAS_DATE = re.compile(r"\d{1,4}\s*[./-]\s*\d{1,2}|\d+\s*(월|일|년)|\b(19|20)\d\d\b")
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,9 @@ class SentenceVectors:
     def encode(self, texts: list[str]) -> np.ndarray:
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
         with self._lock:
-            missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items())
+            missing = sorted(
+                {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}.items()
+            )
         if missing:
             vecs = self.embedder.encode_documents([t for _, t in missing])
             with self._lock:
@@ -86,7 +92,7 @@ class ExtractiveAnswerer:
         lang: Lang,
         search_query: str = "",
     ) -> Answer:
-        candidates = self._score(question, _candidates(hits), query_vector)
+        candidates = self._score(question, _candidates(hits), query_vector, documents)
         candidates = _filter_by_answer_type(question, candidates)
         if not candidates or candidates[0].score < self.settings.refusal_threshold:
             return refusal(question, lang=lang, hits=hits, search_query=search_query)
@@ -104,16 +110,28 @@ class ExtractiveAnswerer:
         )
 
     def _score(
-        self, question: str, candidates: list[Candidate], query_vector: np.ndarray
+        self,
+        question: str,
+        candidates: list[Candidate],
+        query_vector: np.ndarray,
+        documents: dict[str, Document],
     ) -> list[Candidate]:
         if not candidates:
             return []
         sims = self.vectors.encode([c.text for c in candidates]) @ query_vector  # (n,)
         q_terms = set(terms(question))
+        wants_date = bool(_ASKS_DATE.search(question))
         scored = []
         for cand, sim in zip(candidates, sims, strict=True):
-            overlap = len(q_terms & set(terms(cand.text))) / len(q_terms) if q_terms else 0.0
-            scored.append(_with_score(cand, float(sim) + LEXICAL_BONUS * overlap))
+            score = float(sim)
+            if q_terms:
+                score += LEXICAL_BONUS * len(q_terms & set(terms(cand.text))) / len(q_terms)
+            doc = documents.get(cand.doc_id)
+            if doc is not None and doc.title and cand.text.strip() == doc.title.strip():
+                score -= TITLE_PENALTY
+            if wants_date and _HAS_DATE.search(cand.text):
+                score += DATE_BONUS
+            scored.append(_with_score(cand, score))
         return sorted(scored, key=lambda c: c.score, reverse=True)
 
     def _select(self, ranked: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import builtins
 import logging
+import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .answer import ExtractiveAnswerer, refusal
 from .config import Settings
@@ -27,7 +30,7 @@ from .loaders import load_bytes, load_documents
 from .retrieval import Mode, Retriever
 from .store import IndexData, load_index, rebuild_hint, save_index
 from .textnorm import detect_lang, normalize
-from .types import Answer, Document, Hit
+from .types import Answer, Document, Hit, Lang
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,22 @@ class _Snapshot:
     retriever: Retriever
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """A checked question and what retrieval found for it."""
+
+    question: str
+    query: str
+    lang: Lang
+    hits: list[Hit]
+    query_vector: np.ndarray
+    data: IndexData
+
+    def llm_args(self) -> dict[str, Any]:
+        return dict(question=self.question, hits=self.hits, lang=self.lang,
+                    search_query=self.query, data=self.data)  # fmt: skip
+
+
 class QA:
     """Question answering over one index folder. Thread-safe."""
 
@@ -58,6 +77,7 @@ class QA:
         self._snapshot = _Snapshot(data, Retriever(data, embedder, settings))
         self._extractive = ExtractiveAnswerer(embedder, settings)
         self._write_lock = threading.Lock()
+        self.chat_model: Any = None  # a LangChain BaseChatModel for answerer="llm"; None: RAG_LLM
 
     # ------------------------------------------------------------ reading
 
@@ -92,6 +112,47 @@ class QA:
         Raises:
             InvalidQuestionError: empty, whitespace-only or too long.
         """
+        asked = self._retrieve(question, top_k=top_k, search_query=search_query)
+        if isinstance(asked, Answer):
+            return asked
+        if (answerer or self.settings.answerer) == "llm":
+            from .llm import answer_with_llm  # optional extra
+
+            return answer_with_llm(self, **asked.llm_args())
+        return self._answer_extractive(asked)
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        search_query: str | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like ``ask``, but yield ``str`` deltas as the answer is written, then the Answer.
+
+        The last item is always the ``Answer``; its ``text`` replaces the streamed text
+        (generated markers are renumbered, or a failed check falls back to the
+        extractive answer). Extractive answers stream in a few pieces.
+        """
+        asked = self._retrieve(question, top_k=top_k, search_query=search_query)
+        if isinstance(asked, Answer):
+            yield asked.text
+            yield asked
+            return
+        if (answerer or self.settings.answerer) == "llm":
+            from .llm import stream_with_llm  # optional extra
+
+            yield from stream_with_llm(self, **asked.llm_args())
+            return
+        answer = self._answer_extractive(asked)
+        yield from re.findall(r"\S.*?(?:\]\s*|$)", answer.text) or [answer.text]
+        yield answer
+
+    def _retrieve(
+        self, question: str, *, top_k: int | None, search_query: str | None
+    ) -> _Asked | Answer:
+        """Check the question and search; an empty index is answered here (a refusal)."""
         question = self._check_question(question)
         query = self._check_question(search_query) if search_query else question
         snapshot = self._snapshot
@@ -102,22 +163,18 @@ class QA:
         hits = snapshot.retriever.search(
             query, top_k=top_k or self.settings.top_k, query_vector=query_vector
         )
-        mode = answerer or self.settings.answerer
-        if mode == "llm":
-            from .llm import answer_with_llm  # optional extra
+        return _Asked(question, query, lang, hits, query_vector, snapshot.data)
 
-            return answer_with_llm(
-                self, question, hits, lang=lang, search_query=query, data=snapshot.data
-            )
+    def _answer_extractive(self, asked: _Asked) -> Answer:
         return self._extractive.answer(
-            question,
-            hits,
-            query_vector=self.embedder.encode_queries([question])[0]
-            if query != question
-            else query_vector,
-            documents=snapshot.data.documents,
-            lang=lang,
-            search_query=query,
+            asked.question,
+            asked.hits,
+            query_vector=self.embedder.encode_queries([asked.question])[0]
+            if asked.query != asked.question
+            else asked.query_vector,
+            documents=asked.data.documents,
+            lang=asked.lang,
+            search_query=asked.query,
         )
 
     def as_retriever(self, *, top_k: int = 5) -> Any:
@@ -143,7 +200,9 @@ class QA:
         ids = list(doc_ids)
         unknown = [d for d in ids if d not in self.data.documents]
         if unknown:
-            raise KeyError(f"No document(s) {unknown} in the index; known: {sorted(self.data.documents)}")
+            raise KeyError(
+                f"No document(s) {unknown} in the index; known: {sorted(self.data.documents)}"
+            )
         return self._update(remove=ids)
 
     def _update(self, *, add=(), remove=(), progress: bool = False) -> UpdateReport:
@@ -156,7 +215,12 @@ class QA:
                 settings=self.settings,
                 progress=progress,
             )
-            if report.added or report.updated or report.removed or data.chunking != self.data.chunking:
+            if (
+                report.added
+                or report.updated
+                or report.removed
+                or data.chunking != self.data.chunking
+            ):
                 save_index(data, self.index_dir)
             self._snapshot = _Snapshot(data, Retriever(data, self.embedder, self.settings))
         log.info("index updated: %s", report)
@@ -169,7 +233,9 @@ class QA:
             ch for ch in normalize(question) if unicodedata.category(ch)[0] != "C" or ch in "\n\t"
         ).strip()
         if not cleaned:
-            raise InvalidQuestionError("The question is empty; type a question about the documents.")
+            raise InvalidQuestionError(
+                "The question is empty; type a question about the documents."
+            )
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:
             raise InvalidQuestionError(

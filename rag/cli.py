@@ -80,9 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     _index_dir(s, flag="--index")
     s.add_argument("--json", dest="json_out", default=None, help="write the full report here")
     s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
-    s.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
-                   help="fail when METRIC (e.g. answer.accuracy) is below VALUE; repeatable")
-    s.add_argument("--thresholds", default=None, help="JSON file of minimums (eval/thresholds.json)")
+    s.add_argument(
+        "--min",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="fail when METRIC (e.g. answer.accuracy) is below VALUE; repeatable",
+    )
+    s.add_argument(
+        "--thresholds", default=None, help="JSON file of minimums (eval/thresholds.json)"
+    )
     s.set_defaults(func=_cmd_eval)
 
     models = sub.add_parser("models", help="manage model files").add_subparsers(metavar="ACTION")
@@ -94,8 +101,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _index_dir(s: argparse.ArgumentParser, flag: str = "--index-dir") -> None:
-    s.add_argument(flag, "--index-dir" if flag != "--index-dir" else "--index",
-                   dest="index_dir", default="index", help="index folder (default: index)")
+    s.add_argument(
+        flag,
+        "--index-dir" if flag != "--index-dir" else "--index",
+        dest="index_dir",
+        default="index",
+        help="index folder (default: index)",
+    )
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -106,11 +118,14 @@ def _cmd_index(args: argparse.Namespace) -> int:
         print(f"index already at {args.index_dir}; skipping (drop --if-missing to update)")
         return 0
     started = time.perf_counter()
-    qa = rag.build(args.paths, index_dir=args.index_dir, rebuild=args.rebuild,
-                   prune=args.prune, progress=True)
+    qa = rag.build(
+        args.paths, index_dir=args.index_dir, rebuild=args.rebuild, prune=args.prune, progress=True
+    )
     data = qa.data
-    print(f"indexed {len(data.documents)} documents, {len(data.chunks)} chunks "
-          f"into {args.index_dir} in {time.perf_counter() - started:.1f}s")
+    print(
+        f"indexed {len(data.documents)} documents, {len(data.chunks)} chunks "
+        f"into {args.index_dir} in {time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 
@@ -118,7 +133,15 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     import rag
 
     qa = rag.open(args.index_dir)
-    answer = qa.ask(args.question, top_k=args.top_k, answerer=args.answerer)
+    if args.json or (args.answerer or qa.settings.answerer) != "llm":
+        answer = qa.ask(args.question, top_k=args.top_k, answerer=args.answerer)
+    else:  # stream the tokens to stderr as they come; the checked answer goes to stdout
+        for item in qa.ask_stream(args.question, top_k=args.top_k, answerer=args.answerer):
+            if isinstance(item, str):
+                print(item, end="", file=sys.stderr, flush=True)
+            else:
+                answer = item
+        print("\n", file=sys.stderr)
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
@@ -126,6 +149,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     for c in answer.citations:
         where = " · ".join(x for x in (c.title, c.date, c.source) if x)
         print(f"\n[{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})\n    {c.quote}")
+    for claim in answer.claims:
+        print(f"\n{claim.status}: {claim.text}" + (f" ({claim.reason})" if claim.reason else ""))
     if answer.fallback_reason:
         print(f"\n({answer.fallback_reason})")
     return 0

@@ -48,6 +48,11 @@ class Settings:
     answer_max_sentences: int = 3
     refusal_threshold: float = 0.35
     max_question_chars: int = 2000
+    # Generated answers (answerer="llm"), see docs/llm.md.
+    llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"
+    llm_base_url: str = ""  # an OpenAI-compatible or Ollama server
+    llm_max_tokens: int = 320
+    llm_passages: int = 3  # top hits the model reads, numbered [1]..[k]
     # Embedding.
     batch_size: int = 16
     precision: Literal["auto", "fp32", "bf16"] = "fp32"
@@ -95,5 +100,7 @@ def _coerce(name: str, raw: str, cls: type[Settings]) -> Any:
         if isinstance(default, Path):
             return Path(raw).expanduser()
     except ValueError as exc:
-        raise RagError(f"RAG_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+        raise RagError(
+            f"RAG_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from exc
     return raw

@@ -38,7 +38,11 @@ class UpdateReport:
 
 
 def chunking_params(settings: Settings) -> dict:
-    return {"chunk_size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "kiwi+lines"}
+    return {
+        "chunk_size": settings.chunk_size,
+        "overlap": settings.chunk_overlap,
+        "splitter": "kiwi+lines",
+    }
 
 
 def empty_index(embedder: Embedder, settings: Settings) -> IndexData:
@@ -113,7 +117,9 @@ def _assemble(
     progress: bool,
 ) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int]:
     known = {_text_key(c.text): row for row, c in enumerate(old.chunks)}
-    kept_rows = [row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk]
+    kept_rows = [
+        row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk
+    ]
     chunks = [old.chunks[r] for r in kept_rows]
     terms_ = [old.terms[r] for r in kept_rows]
     vectors = [old.vectors[kept_rows]] if kept_rows else []
@@ -138,7 +144,13 @@ def _assemble(
     terms_.extend(terms(c.text) for c in iterator)
     vectors.append(new_vecs)
     all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
-    return chunks, terms_, all_vectors.astype(np.float32), len(to_embed), len(new_chunks) - len(to_embed)
+    return (
+        chunks,
+        terms_,
+        all_vectors.astype(np.float32),
+        len(to_embed),
+        len(new_chunks) - len(to_embed),
+    )
 
 
 def _text_key(text: str) -> str:

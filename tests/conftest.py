@@ -1,0 +1,53 @@
+"""Shared fixtures: the real model and a real index of the bundled corpus, built once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "corpus"
+SHARED = ROOT.parent / "shared"
+GOLD_DEV = SHARED / "eval" / "gold-dev.jsonl"
+
+
+def gold_items(path: Path = ROOT / "eval" / "gold.jsonl") -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory) -> Path:
+    """A fresh index of data/corpus, built once per test session with the real model."""
+    import rag
+
+    index_dir = tmp_path_factory.mktemp("index")
+    rag.build([CORPUS], index_dir=index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def qa(built_index):
+    import rag
+
+    return rag.open(built_index)
+
+
+@pytest.fixture()
+def index_copy(built_index, tmp_path) -> Path:
+    """A private copy of the built index that a test may damage."""
+    target = tmp_path / "index"
+    shutil.copytree(built_index, target)
+    return target
