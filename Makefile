@@ -30,9 +30,10 @@ index: model
 run: setup
 	$(PY) app.py --index-dir $(INDEX) --host $(HOST) --port $(PORT)
 
+# Debian's Chromium for the browser tests, and a Korean font so screenshots are readable.
 browser:
-	@test -x /usr/bin/chromium || { \
-	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
+	@{ test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi nanum; } || { \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-nanum) \
 	  || echo "could not install chromium; browser tests will be skipped"; }
 
 lint: install

@@ -169,9 +169,7 @@ class QA:
         return self._extractive.answer(
             asked.question,
             asked.hits,
-            query_vector=self.embedder.encode_queries([asked.question])[0]
-            if asked.query != asked.question
-            else asked.query_vector,
+            query_vector=asked.query_vector,
             documents=asked.data.documents,
             lang=asked.lang,
             search_query=asked.query,

@@ -46,7 +46,7 @@ class Settings:
     bm25_weight_ko: float = 0.6
     # Extractive answering.
     answer_max_sentences: int = 3
-    refusal_threshold: float = 0.35
+    refusal_threshold: float = 0.30  # calibrated on eval/gold.jsonl, see docs/quality.md
     max_question_chars: int = 2000
     # Generated answers (answerer="llm"), see docs/llm.md.
     llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"

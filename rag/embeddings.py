@@ -43,7 +43,10 @@ class Embedder:
         self.precision = _pick_precision(precision)
         self._model = _load(self.path, self.precision)
         self._lock = threading.Lock()  # torch on 2 cores: one forward pass at a time
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         self.info = ModelInfo(name=name, fingerprint=fingerprint(self.path), dim=int(dim))
         log.info("loaded embedding model %s (%s, dim %d)", name, self.precision, dim)
 

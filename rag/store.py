@@ -213,7 +213,8 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
     if index.ntotal != len(chunks) or index.d != manifest["model"]["dim"]:
         raise IndexCorruptedError(
             f"The index at {index_dir} is inconsistent: {index.ntotal} vectors of dimension "
-            f"{index.d} for {len(chunks)} chunks. " + rebuild_hint(index_dir)
+            f"{index.d} for {len(chunks)} chunks, but the manifest says dimension "
+            f"{manifest['model']['dim']}. " + rebuild_hint(index_dir)
         )
     vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d))
     return IndexData(

@@ -93,11 +93,14 @@ def test_failed_save_leaves_previous_index_intact(index_copy, monkeypatch):
     assert not list(index_copy.glob(".tmp-*"))
 
 
-@pytest.mark.parametrize("payload, name, message", [
-    (b"\x00\x01\x02binary\x00junk" * 50, "x.txt", "binary"),
-    (b"", "empty.txt", "empty"),
-    (b"hello", "notes.docx", "Unsupported|unsupported"),
-])
+@pytest.mark.parametrize(
+    "payload, name, message",
+    [
+        (b"\x00\x01\x02binary\x00junk" * 50, "x.txt", "binary"),
+        (b"", "empty.txt", "empty"),
+        (b"hello", "notes.docx", "Unsupported|unsupported"),
+    ],
+)
 def test_bad_uploads_are_rejected_and_index_unchanged(index_copy, payload, name, message):
     qa = rag.open(index_copy)
     n_chunks = len(qa.data.chunks)

@@ -11,8 +11,20 @@ from rag.textnorm import fold
 
 GOLD = {item["id"]: item for item in gold_items()}
 PLEDGE_COMPANIES = [
-    "삼성전자", "네이버", "카카오", "SK텔레콤", "LG AI 연구원", "KT",
-    "OpenAI", "Anthropic", "마이크로소프트", "구글", "Salesforce", "IBM", "Cohere", "Adobe",
+    "삼성전자",
+    "네이버",
+    "카카오",
+    "SK텔레콤",
+    "LG AI 연구원",
+    "KT",
+    "OpenAI",
+    "Anthropic",
+    "마이크로소프트",
+    "구글",
+    "Salesforce",
+    "IBM",
+    "Cohere",
+    "Adobe",
 ]
 
 
@@ -105,13 +117,17 @@ def test_incremental_update_reembeds_only_the_changed_document(index_copy, tmp_p
     assert qa2.data.chunks == qa.data.chunks
 
     reaim = docs / "reaim-2023.txt"
-    reaim.write_text(reaim.read_text(encoding="utf-8") + "\n추가된 문장: 회의록은 3월에 공개된다.\n",
-                     encoding="utf-8")
+    reaim.write_text(
+        reaim.read_text(encoding="utf-8") + "\n추가된 문장: 회의록은 3월에 공개된다.\n",
+        encoding="utf-8",
+    )
     report = qa2.add([docs])
     assert report.updated == ["reaim-2023.txt"] and report.added == []
     assert "ai-global-forum-2024.txt" in report.unchanged
     assert 1 <= report.embedded <= 2 < n_reaim  # only the chunk(s) holding the new text
-    assert "회의록은 3월에 공개된다" in " ".join(h.chunk.text for h in qa2.search("회의록 공개", top_k=3))
+    assert "회의록은 3월에 공개된다" in " ".join(
+        h.chunk.text for h in qa2.search("회의록 공개", top_k=3)
+    )
     reopened = rag.open(index_copy)
     assert len(reopened.data.chunks) == len(qa2.data.chunks)
 
@@ -132,4 +148,6 @@ def test_langchain_retriever_returns_documents_with_metadata(qa):
     assert len(docs) == 3
     meta = docs[0].metadata
     assert {"doc_id", "chunk_id", "start", "end", "title", "score"} <= set(meta)
-    assert docs[0].page_content == qa.data.documents[meta["doc_id"]].text[meta["start"] : meta["end"]]
+    assert (
+        docs[0].page_content == qa.data.documents[meta["doc_id"]].text[meta["start"] : meta["end"]]
+    )

@@ -1,0 +1,66 @@
+"""What kind of answer a question wants, and whether a sentence can supply it.
+
+A question that asks for an amount of money, a count or a date can only be
+answered by a sentence that holds one. These rules are the cheapest refusal
+signal there is: "How much did the forum cost?" over text with no money in it
+must be refused however similar the sentences are.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONEY_Q = re.compile(
+    r"how much (money|did|does|was|is|were)|budget|\bcost|\bspen[dt]|price|"
+    r"얼마|예산|비용|금액|지출|매출|이익|투자",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"\d[\d,.]*\s*(천|만|억|조)?\s*(원|달러|유로|엔|위안|파운드)|[$€£₩]\s*\d|"
+    r"\d\s*(dollars?|won|euros?)\b",
+    re.IGNORECASE,
+)
+_COUNT_Q = re.compile(r"how many|number of|몇\s*(개국|개|명|곳|번|건|차|국|회|사|분기)?", re.I)
+# English nouns after "how many" -> the Korean counters that can answer them.
+_COUNTERS_EN = {
+    r"people|persons|attendees|participants|delegates|members|visitors|officials": "명",
+    r"countries|nations|states|governments": "개국|국",
+    r"companies|firms|businesses|organi[sz]ations": "개|곳|사",
+}
+_MAGNITUDE = r"\d[\d,.]*\s*(천|만|억|조)?\s*(여)?\s*"
+_COUNT = re.compile(_MAGNITUDE + r"(개국|개|명|곳|번|건|차|국|회|사|%|배|위)")
+_DATE_Q = re.compile(
+    r"\bwhen\b|what date|which (day|month|year)|what (day|month|year)|"
+    r"언제|날짜|며칠|몇\s*(월|일|년)|일시|무슨 요일|어느 요일",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(19|20)\d\d\s*[./-]\s*\d{1,2}|\b\d{1,2}\.\s?\d{1,2}\.?\s?\(|\(\d{1,2}\.\d{1,2}\.?\)|"
+    r"\d{1,2}\s*월|\d+\s*일|\b(19|20)\d\d\s*년|"
+    r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"\s+\d",
+    re.IGNORECASE,
+)
+
+
+def required_pattern(question: str) -> re.Pattern[str] | None:
+    """The pattern a sentence must match to answer ``question``, if any."""
+    if _MONEY_Q.search(question):
+        return _MONEY
+    count = _COUNT_Q.search(question)
+    if count:
+        return _count_pattern(question, count.group(1))
+    if _DATE_Q.search(question):
+        return _DATE
+    return None
+
+
+def _count_pattern(question: str, korean_counter: str | None) -> re.Pattern[str]:
+    if korean_counter:
+        counter = {"국": "개국|국", "개": "개|개국"}.get(korean_counter, korean_counter)
+        return re.compile(_MAGNITUDE + rf"({counter})")
+    after = question.lower().split("how many", 1)[-1]
+    for nouns, counter in _COUNTERS_EN.items():
+        if re.search(rf"\b({nouns})\b", after):
+            return re.compile(_MAGNITUDE + rf"({counter})|\d+\s+({nouns})", re.I)
+    return _COUNT

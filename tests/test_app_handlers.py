@@ -1,0 +1,223 @@
+"""The app's handlers called directly (no server), on a private copy of the real index."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import threading
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from conftest import ROOT
+
+import rag
+from rag.store import CURRENT
+from rag.ui import ChatApp, build_app
+
+PLEDGE = "Which companies signed the pledge?"
+FESTIVAL = (
+    "Qelvarine Gazette, 2025-03-14.\n"
+    "The Moonfish Lantern Festival is held every year in the town of Qelvar on the third "
+    "Saturday of March. Its founder was the glassblower Ilse Vantrowe.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def app_qa(built_index, tmp_path_factory):
+    """A writable copy of the session index: uploads here do not touch other tests."""
+    target = tmp_path_factory.mktemp("app") / "index"
+    shutil.copytree(built_index, target)
+    return rag.open(target)
+
+
+@pytest.fixture(scope="module")
+def app(app_qa):
+    return ChatApp(app_qa, pace=0, max_file_mb=1, llm=(False, "not installed"))
+
+
+def _final(steps):
+    steps = list(steps)
+    return steps, steps[-1]
+
+
+def _write(tmp_path: Path, name: str, data: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return str(path)
+
+
+def test_build_app_without_serving(app_qa):
+    demo = build_app(app_qa, llm=(False, "not installed"))
+    assert isinstance(demo, gr.Blocks)
+    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    assert {"rag-chat", "rag-question", "rag-answer-card", "rag-retrieval", "rag-upload"} <= ids
+    radio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "rag-answerer")
+    assert radio.interactive is False and "not installed" in radio.info
+
+
+def test_ask_streams_and_ends_with_cited_answer(app):
+    steps, (chat, history, card, panel, box) = _final(app.ask(PLEDGE, (), "extractive"))
+    first_chat = steps[0][0]
+    assert first_chat[-1]["role"] == "assistant" and "Searching for" in first_chat[-1]["content"]
+    assert len(steps) >= 3 and box == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert len(history) == 1 and history[0].question == PLEDGE
+    for company in ("삼성전자", "OpenAI", "Adobe"):
+        assert company in chat[-1]["content"] and company in card
+    assert 'class="rag-fn"' in card and "<mark>" in card and "2024-05-22" in card
+    assert "Searched for:" in panel and "fused" in panel
+
+
+def test_follow_up_through_the_handler_and_sessions_are_separate(app):
+    *_, (_, history, *_rest) = app.ask(PLEDGE, (), "extractive")
+    *_, (chat, history2, card, panel, _) = app.ask("And which of them are Korean?", history, None)
+    assert len(history2) == 2 and len(chat) == 4
+    assert "(국내) 삼성전자, 네이버, 카카오, SK텔레콤, LG AI 연구원, KT" in card
+    assert "Follow-up" in panel and PLEDGE in panel
+    # another session asks the same thing with its own (empty) history
+    *_, (_, other, other_card, other_panel, _) = app.ask("And which of them are Korean?", (), None)
+    assert len(other) == 1 and "Follow-up" not in other_panel
+    assert 'class="rag-refusal"' in other_card
+
+
+def test_llm_choice_falls_back_to_extractive_when_unavailable(app):
+    *_, (_, history, card, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), "llm")
+    assert history[-1].answer.mode == "extractive" and "(extractive)" in card
+
+
+def test_refusal_is_shown_as_a_notice_in_korean(app):
+    *_, (chat, history, card, *_rest) = app.ask("AI 글로벌 포럼의 총 예산은 얼마였나요?", (), None)
+    assert history[-1].answer.refused
+    assert 'class="rag-refusal"' in card and "문서에서 찾을 수 없습니다." in card
+    assert chat[-1]["content"].startswith("⚠️")
+
+
+def test_empty_and_too_long_questions(app):
+    assert list(app.ask("   ", (), None)) == [(gr.skip(),) * 5]
+    *_, (chat, history, card, _, box) = app.ask("q" * 3000, (), None)
+    assert history == () and "limit" in card and box == "q" * 3000
+    assert "Traceback" not in card + chat[-1]["content"]
+
+
+def test_upload_then_answer_then_remove(app, app_qa, tmp_path):
+    calls = []
+    status, table, dropdown, cleared = app.upload(
+        [_write(tmp_path, "qelvar-gazette.txt", FESTIVAL)],
+        progress=lambda *a, **k: calls.append((a, k)),
+    )
+    assert "✓" in status and "added" in status and cleared is None
+    assert calls and calls[-1][0][0] == (1, 1)  # progress reported
+    assert "qelvar-gazette.txt" in table and "2025-03-14" in table
+    assert any(value == "qelvar-gazette.txt" for _, value in dropdown["choices"])
+    *_, (_, history, card, *_rest) = app.ask(
+        "Where is the Moonfish Lantern Festival held?", (), None
+    )
+    answer = history[-1].answer
+    assert not answer.refused and "Qelvar" in answer.text
+    assert answer.citations[0].doc_id == "qelvar-gazette.txt"
+    # the index on disk has it too (saved atomically), so a restart keeps it
+    assert "qelvar-gazette.txt" in rag.open(app_qa.index_dir).data.documents
+
+    status, table, dropdown = app.remove("qelvar-gazette.txt")
+    assert "Removed" in status and "qelvar-gazette.txt" not in table
+    assert "qelvar-gazette.txt" not in app_qa.data.documents
+    status, *_ = app.remove("qelvar-gazette.txt")
+    assert "not in the index" in status
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("tool.exe", b"MZ\x90\x00", ".exe"),
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+        ("big.txt", b"a " * 600_000, "limit"),
+    ],
+)
+def test_bad_uploads_get_a_clear_message_and_leave_the_index_alone(
+    app, app_qa, tmp_path, name, data, expected
+):
+    before_docs = dict(app_qa.data.documents)
+    before_current = (Path(app_qa.index_dir) / CURRENT).read_text(encoding="utf-8")
+    status, table, *_ = app.upload([_write(tmp_path, name, data)])
+    assert "✗" in status and name in status and expected in status.lower()
+    assert "Traceback" not in status
+    assert app_qa.data.documents == before_docs
+    assert (Path(app_qa.index_dir) / CURRENT).read_text(encoding="utf-8") == before_current
+
+
+def test_good_and_bad_files_in_one_upload(app, app_qa, tmp_path):
+    good = _write(tmp_path, "notes.md", "# Notes\n\nThe Qelvar ferry leaves at dawn.\n")
+    bad = _write(tmp_path, "bad.docx", b"PK\x03\x04")
+    status, *_ = app.upload([bad, good])
+    assert status.count("✗") == 1 and status.count("✓") == 1
+    assert "notes.md" in app_qa.data.documents
+    app.remove("notes.md")
+
+
+def test_script_in_a_document_is_shown_as_text(app, app_qa, tmp_path):
+    evil = (
+        "The Zorbly Parade happens in Qelvar each May. "
+        "<script>window.__pwned=1</script><img src=x onerror=alert(1)>\n"
+    )
+    status, table, *_ = app.upload(
+        [_write(tmp_path, "zorbly<img src=x onerror=alert(1)>.txt", evil)]
+    )
+    assert "✓" in status and "<img" not in status + table
+    *_, (chat, history, card, panel, _) = app.ask("When does the Zorbly Parade happen?", (), None)
+    shown = chat[-1]["content"] + card + panel
+    assert "Zorbly" in card
+    assert "<script" not in shown and "<img" not in shown
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
+    for doc_id in [d for d in app_qa.data.documents if d.startswith("zorbly")]:
+        app.remove(doc_id)
+
+
+def test_questions_are_answered_while_an_upload_is_indexed(app, app_qa, tmp_path):
+    long_doc = "\n".join(f"Line {i}: the Qelvar archive lists item {i}." for i in range(120))
+    path = _write(tmp_path, "archive.txt", long_doc)
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(upload=app.upload([path])))
+    worker.start()
+    *_, (_, history, card, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), None)
+    worker.join(timeout=600)
+    assert "헤이그" in history[-1].answer.text
+    assert "✓" in results["upload"][0]
+    app.remove("archive.txt")
+
+
+def _load_app_module():
+    spec = importlib.util.spec_from_file_location("rag_app_main", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_login_needs_both_user_and_password():
+    module = _load_app_module()
+    assert module.auth_from_env({}) is None
+    assert module.auth_from_env({"RAG_APP_USER": "ed", "RAG_APP_PASSWORD": "pw"}) == ("ed", "pw")
+    with pytest.raises(rag.RagError, match="both"):
+        module.auth_from_env({"RAG_APP_USER": "ed"})
+
+
+def test_cli_defaults_bind_loopback():
+    args = _load_app_module()._parser().parse_args([])
+    assert args.host == "127.0.0.1" and args.port == 7860 and args.index_dir == "index"
+
+
+@pytest.mark.llm
+def test_generated_answer_streams_through_the_handler(app_qa):
+    from rag.ui.app import llm_status
+
+    available, why = llm_status()
+    if not available:
+        pytest.skip(f"local LLM not available: {why}")
+    app = ChatApp(app_qa, pace=0, llm=(True, ""))
+    steps, (chat, history, card, panel, _) = _final(app.ask(PLEDGE, (), "llm"))
+    answer = history[-1].answer
+    assert answer.mode == "llm" or answer.fallback_reason  # checked, or fell back visibly
+    assert len(steps) >= 3 and "Searched for:" in panel
+    if answer.fallback_reason:
+        assert answer.fallback_reason in card.replace("&#x27;", "'")
