@@ -37,9 +37,10 @@ _DATE_Q = re.compile(
 _DATE = re.compile(
     r"\b(19|20)\d\d\s*[./-]\s*\d{1,2}|\b\d{1,2}\.\s?\d{1,2}\.?\s?\(|\(\d{1,2}\.\d{1,2}\.?\)|"
     r"\d{1,2}\s*월|\d+\s*일|\b(19|20)\d\d\s*년|"
-    r"(january|february|march|april|may|june|july|august|september|october|november|december)"
-    r"\s+\d",
-    re.IGNORECASE,
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+    r"(?i:\b(spring|summer|autumn|winter|yesterday|today|tomorrow)\b)|"
+    r"내년|올해|작년|지난해|어제|오늘|내일|매년|봄|여름|가을|겨울|[월화수목금토일]요일"
 )
 
 
