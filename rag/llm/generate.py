@@ -1,0 +1,206 @@
+"""Generated answers: prompt, stream, check, cite, or fall back to the extractive answer.
+
+``stream_with_llm`` is a generator: it yields ``str`` deltas while the model
+writes, then exactly one ``Answer`` (always last). The streamed text carries the
+model's own passage numbers; the final ``Answer.text`` replaces it, with markers
+renumbered to ``answer.citations`` (or the extractive answer, if the check failed).
+
+One generation runs at a time per process (``GENERATION_LOCK``): on 2 cores two
+parallel llama.cpp generations each slow to about 1 token/s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..answer import REFUSAL, refusal
+from ..errors import RagError
+from ..store import IndexData
+from ..textnorm import fold
+from ..types import Answer, Hit, Lang
+from .chat_models import make_chat_model
+from .citations import attach_citations
+from .claims import MARKER, check_answer, romanisations, strip_markers
+from .prompt import Passage, build_messages
+
+log = logging.getLogger(__name__)
+
+GENERATION_LOCK = threading.Lock()
+CHECK_FAILED = (
+    "The generated answer failed the citation check ({reason}); "
+    "this is the extractive answer instead."
+)
+REFUSAL_OVERRIDDEN = (
+    "The model said the documents do not say, but they do: this is the extractive answer instead."
+)
+
+
+def stream_with_llm(
+    qa: Any,
+    question: str,
+    hits: list[Hit],
+    *,
+    lang: Lang,
+    search_query: str = "",
+    data: IndexData,
+    chat_model: Any = None,
+) -> Iterator[str | Answer]:
+    """Yield text deltas, then the checked ``Answer`` (see the module docstring).
+
+    ``chat_model``: any LangChain ``BaseChatModel``; default ``qa.chat_model`` if set,
+    else the one ``qa.settings.llm`` names (``RAG_LLM``).
+    """
+    used = hits[: max(1, qa.settings.llm_passages)]
+    if not used:
+        yield refusal(question, lang=lang, hits=hits, search_query=search_query)
+        return
+    passages = [_passage(n, hit, data) for n, hit in enumerate(used, start=1)]
+    messages = build_messages(question, passages, lang)
+    parts: list[str] = []
+    with GENERATION_LOCK:  # also around loading: two threads must not load 1.9 GB each
+        try:
+            model = chat_model or getattr(qa, "chat_model", None) or make_chat_model(qa.settings)
+            for chunk in model.stream(messages):
+                delta = chunk.content if isinstance(chunk.content, str) else ""
+                if delta:
+                    parts.append(delta)
+                    yield delta
+        except RagError:
+            raise
+        except Exception as exc:  # a server that is down, a model that fails to load
+            raise RagError(f"The LLM ({qa.settings.llm}) failed: {exc}") from exc
+    yield finish(qa, question, "".join(parts), hits, passages, lang=lang,
+                 search_query=search_query, data=data)  # fmt: skip
+
+
+def answer_with_llm(
+    qa: Any,
+    question: str,
+    hits: list[Hit],
+    *,
+    lang: Lang,
+    search_query: str = "",
+    data: IndexData,
+    chat_model: Any = None,
+) -> Answer:
+    """``stream_with_llm`` without the deltas: the checked ``Answer``."""
+    answer = None
+    for item in stream_with_llm(qa, question, hits, lang=lang, search_query=search_query,
+                                data=data, chat_model=chat_model):  # fmt: skip
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:  # stream_with_llm always ends with an Answer
+        raise RagError("The LLM answerer produced no answer")
+    return answer
+
+
+def finish(
+    qa: Any,
+    question: str,
+    generated: str,
+    hits: list[Hit],
+    passages: list[Passage],
+    *,
+    lang: Lang,
+    search_query: str,
+    data: IndexData,
+) -> Answer:
+    """Check the generated text and build the final ``Answer``."""
+    text = generated.strip()
+    if _is_refusal(text):
+        # The 1.5B model sometimes refuses when the answer is there (MODELS.md): a refusal
+        # stands only if the extractive answerer, calibrated on unanswerable questions,
+        # refuses too.
+        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        if extractive.refused:
+            return replace(extractive, mode="llm")
+        return replace(extractive, fallback_reason=REFUSAL_OVERRIDDEN)
+    sources = {p.n: _check_text(p) for p in passages}
+    checked = check_answer(text, sources, question=question)
+    if not text or checked.failed:
+        reason = checked.reason if text else "the model returned nothing"
+        log.info("generated answer rejected (%s): %r", reason, text)
+        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        return replace(extractive, fallback_reason=CHECK_FAILED.format(reason=reason))
+    roman = romanisations(list(sources.values()))
+    new_text, citations, claims = attach_citations(
+        text,
+        checked,
+        hits[: len(passages)],
+        data.documents,
+        roman=roman,
+        question=question,
+        similarity=_similarity(qa),
+    )
+    return Answer(
+        question=question,
+        text=new_text,
+        citations=citations,
+        refused=False,
+        lang=lang,
+        hits=hits,
+        mode="llm",
+        search_query=search_query,
+        claims=claims,
+    )
+
+
+def _passage(n: int, hit: Hit, data: IndexData) -> Passage:
+    doc = data.documents.get(hit.chunk.doc_id)
+    title = hit.chunk.title or (doc.title if doc else "")
+    return Passage(n=n, text=hit.chunk.text, title=title)
+
+
+def _check_text(passage: Passage) -> str:
+    """What a claim may be checked against: the title line counts, it is shown to the model."""
+    return f"{passage.title}\n{passage.text}"
+
+
+_PARAPHRASED_REFUSAL = re.compile(
+    r"(not|n't|never)\s+(be\s+)?(specified|mentioned|provided|stated|given|found|included|"
+    r"available|contained|addressed|say|said|mention|contain|provide|state)\b.{0,40}"
+    r"\b(passages?|documents?|text|context)|"
+    r"(passages?|documents?|text|context)\s+(do|does)\s+not\s+(say|mention|contain|provide|state)|"
+    r"찾을\s*수\s*없|언급(되어|되지|하지)\s*(있지\s*)?않|나와\s*있지\s*않|포함되어\s*있지\s*않",
+    re.IGNORECASE,
+)
+
+
+def _is_refusal(text: str) -> bool:
+    """The fixed refusal sentence anywhere, or a short uncited paraphrase of it."""
+    body = fold(strip_markers(text))
+    if any(fold(r).rstrip(".") in body for r in REFUSAL.values()):
+        return True
+    short = len(body) < 200 and not MARKER.search(text)
+    return short and bool(_PARAPHRASED_REFUSAL.search(body))
+
+
+def _extractive(
+    qa: Any, question: str, hits: list[Hit], lang: Lang, search_query: str, data: IndexData
+) -> Answer:
+    vector = qa.embedder.encode_queries([question])[0]
+    return qa._extractive.answer(
+        question,
+        hits,
+        query_vector=vector,
+        documents=data.documents,
+        lang=lang,
+        search_query=search_query,
+    )
+
+
+def _similarity(qa: Any):
+    """Cosine similarity with the index's embedding model (sentence vectors are cached)."""
+
+    def similarity(claim: str, sentences: list[str]) -> np.ndarray:
+        vecs = qa._extractive.vectors.encode(sentences)  # (n, dim)
+        return vecs @ qa.embedder.encode_queries([claim])[0]
+
+    return similarity
