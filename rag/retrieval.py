@@ -2,7 +2,7 @@
 
 Weights depend on the question's language: BM25 over Korean morphemes helps
 Korean questions and does little for English questions over Korean text, so it
-gets less weight there (measured in docs/quality.md).
+gets none there (measured on KorQuAD and Belebele, docs/quality.md).
 """
 
 from __future__ import annotations
