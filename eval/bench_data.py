@@ -1,0 +1,127 @@
+"""The public benchmark data, read unmodified: passages become documents, questions tasks.
+
+KorQuAD 1.0 dev gives Korean questions over Korean Wikipedia paragraphs;
+Belebele gives English questions over Korean FLORES passages (the
+cross-lingual case). Both kinds of passage go into one corpus. Subsets are cut
+here, in code, with a fixed seed, so the files stay as published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.textnorm import normalize
+from rag.types import Document
+
+KORQUAD = Path("korquad1") / "KorQuAD_v1.0_dev.json"
+BELEBELE_KO = Path("belebele") / "kor_Hang.jsonl"
+BELEBELE_EN = Path("belebele") / "eng_Latn.jsonl"
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    text: str  # as published; the product normalises it, the LangChain baseline does not
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    task: str  # "korquad" | "belebele"
+    question: str
+    gold_doc: str
+    answers: tuple[str, ...] = ()  # KorQuAD answer spans; Belebele is multiple choice
+
+
+@dataclass(frozen=True)
+class BenchData:
+    passages: list[Passage]
+    questions: dict[str, list[Question]]  # task -> all its questions, in file order
+
+
+def default_data_dir() -> Path:
+    return Path(__file__).resolve().parents[1].parent / "shared" / "benchdata"
+
+
+def load(data_dir: Path) -> BenchData:
+    """Raise ``FileNotFoundError`` naming the missing file and the ``--data`` fix."""
+    data_dir = Path(data_dir)
+    for rel in (KORQUAD, BELEBELE_KO, BELEBELE_EN):
+        if not (data_dir / rel).is_file():
+            raise FileNotFoundError(
+                f"Benchmark file {data_dir / rel} not found; pass --data DIR pointing at the "
+                "folder that holds korquad1/ and belebele/ (see ../shared/benchdata/README.md)."
+            )
+    kq_passages, kq_questions = _korquad(data_dir / KORQUAD)
+    bb_passages, bb_questions = _belebele(data_dir / BELEBELE_KO, data_dir / BELEBELE_EN)
+    return BenchData(
+        passages=kq_passages + bb_passages,
+        questions={"korquad": kq_questions, "belebele": bb_questions},
+    )
+
+
+def _korquad(path: Path) -> tuple[list[Passage], list[Question]]:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)["data"]
+    passages, questions = [], []
+    for a, article in enumerate(data):
+        for p, para in enumerate(article["paragraphs"]):
+            doc_id = f"korquad-{a:03d}-{p:02d}"
+            passages.append(Passage(doc_id, para["context"], article["title"]))
+            for qa in para["qas"]:
+                answers = tuple(dict.fromkeys(x["text"].strip() for x in qa["answers"]))
+                questions.append(Question(qa["id"], "korquad", qa["question"], doc_id, answers))
+    return passages, questions
+
+
+def _belebele(ko_path: Path, en_path: Path) -> tuple[list[Passage], list[Question]]:
+    """English rows match Korean ones by URL, and questions by order of ``question_number``
+    (a passage whose only Korean question is number 2 has one English item)."""
+    with open(en_path, encoding="utf-8") as fh:
+        english = {row["metadata"]["extra"]["url"]: row["items"] for row in map(json.loads, fh)}
+    korean: dict[str, list[dict]] = {}
+    with open(ko_path, encoding="utf-8") as fh:
+        for row in map(json.loads, fh):
+            korean.setdefault(row["link"], []).append(row)
+    passages, questions = [], []
+    for link, rows in korean.items():
+        doc_id = f"belebele-{len(passages):03d}"
+        passages.append(Passage(doc_id, rows[0]["flores_passage"]))
+        items = english.get(link, [])
+        if len(items) != len(rows):
+            raise ValueError(f"Belebele passage {link}: {len(rows)} Korean, {len(items)} English")
+        rows = sorted(rows, key=lambda r: int(r["question_number"]))
+        for row, item in zip(rows, items, strict=True):
+            qid = f"{doc_id}-q{row['question_number']}"
+            questions.append(Question(qid, "belebele", item["question"], doc_id))
+    return passages, questions
+
+
+def sample(questions: list[Question], n: int, *, seed: int) -> list[Question]:
+    """A fixed subset: a seeded shuffle cut at ``n``, so smaller subsets nest in larger ones."""
+    order = list(questions)
+    random.Random(f"{seed}:{questions[0].task if questions else ''}").shuffle(order)
+    return order[: max(0, n)]
+
+
+def passage_subset(passages: list[Passage], questions: list[Question], n_extra: int, *, seed: int):
+    """The gold passages of ``questions`` plus ``n_extra`` seeded distractors (for --quick)."""
+    order = list(passages)
+    random.Random(f"{seed}:passages").shuffle(order)
+    keep = {q.gold_doc for q in questions} | {p.doc_id for p in order[:n_extra]}
+    return [p for p in passages if p.doc_id in keep]
+
+
+def to_documents(passages: list[Passage]) -> list[Document]:
+    """Documents as the product's loaders make them: normalised text and its hash."""
+    docs = []
+    for p in passages:
+        text = normalize(p.text)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        docs.append(Document(doc_id=p.doc_id, text=text, title=p.title, content_hash=digest))
+    return docs
