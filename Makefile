@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup install model index run test lint eval bench bench-quality browser llm clean
+.PHONY: setup install model index run test lint eval bench-quality browser llm clean
 
 setup: install model index
 
@@ -50,9 +50,6 @@ eval: setup
 
 bench-quality: setup
 	$(PY) -m eval.benchmark
-
-bench: setup
-	$(PY) -m bench.run
 
 llm: install
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PY) -m pip install -q -e '.[llm]'
