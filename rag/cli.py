@@ -194,6 +194,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     report = evaluation.run_eval(lambda q: qa.ask(q, answerer=args.answerer), items)
     print(evaluation.format_table(report))
     if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(
             json.dumps(evaluation.report_dict(report), ensure_ascii=False, indent=1),
             encoding="utf-8",
