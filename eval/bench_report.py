@@ -53,13 +53,40 @@ def weights_table(results: dict) -> str:
 
 def chunk_table(results: dict) -> str:
     sweep = results["chunk_size"]
-    tasks = [t for t in next(iter(sweep.values())) if t != "chunks"]
-    modes = ("hybrid", "dense", "bm25")
-    head = ["Chunk size", "Chunks"] + [f"{t} {m} MRR" for t in tasks for m in modes]
+    tasks = [t for t in next(iter(sweep.values())) if t not in ("chunks", "answers")]
+    cols = [(t, m, k) for t in tasks for m in ("hybrid", "dense") for k in ("hit@1", "mrr")]
+    cols += [(t, "bm25", "mrr") for t in tasks if t == "korquad"]
+    head = ["Chunk size", "Chunks"] + [f"{t} {m} {k}" for t, m, k in cols]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for size, row in sweep.items():
-        cells = [_f(row[t][m]["mrr"]) for t in tasks for m in modes]
+        cells = [_f(row[t][m][k]) for t, m, k in cols]
         lines.append(f"| {size} | {row['chunks']} | " + " | ".join(cells) + " |")
+    if all("answers" in row for row in sweep.values()):
+        lines += [
+            "",
+            "| Chunk size | Answer contains gold | Refused | Mean answer length | "
+            "Gold passage among the hits read |",
+            "|---|---|---|---|---|",
+        ]
+        for size, row in sweep.items():
+            a = row["answers"]
+            lines.append(
+                f"| {size} | {_f(a['contains_gold'])} | {_f(a['refused'])} | "
+                f"{a['mean_answer_chars']:.0f} | {_f(a['gold_passage_in_hits'])} |"
+            )
+    return "\n".join(lines)
+
+
+def paired_table(results: dict) -> str:
+    lines = [
+        "| Task | Comparison | A better | A worse | Same rank |",
+        "|---|---|---|---|---|",
+    ]
+    for task, pairs in results["paired"].items():
+        for name, c in pairs.items():
+            a, b = name.split(" vs ")
+            label = f"{METHOD_NAMES[a]} (A) vs {METHOD_NAMES[b]}"
+            lines.append(f"| {task} | {label} | {c['better']} | {c['worse']} | {c['same']} |")
     return "\n".join(lines)
 
 
@@ -99,6 +126,13 @@ def results_block(results: dict, *, plot: Path | None) -> str:
     ]
     if plot is not None:
         parts += ["", f"![Retrieval quality per method and task]({plot.name})"]
+    if results.get("paired"):
+        parts += [
+            "",
+            "Per question, where the gold passage ranks (out of the deduplicated top 50 chunks):",
+            "",
+            paired_table(results),
+        ]
     if "weights" in results:
         parts += ["", "### Fusion weights (dense weight 1.0)", "", weights_table(results)]
     if "chunk_size" in results:
@@ -155,9 +189,10 @@ def plot(results: dict, path: Path) -> None:
         ax.bar(xs, ys, width, label=METHOD_NAMES[method])
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks) * 2)])
     ax.set_xticklabels([f"{t}\n{m}" for t in tasks for m in ("hit@1", "MRR")])
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_title("Gold passage retrieval")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper center", ncol=2, frameon=False)
     if panels == 2:
         ax = axes[0][1]
         sweep = results["weights"]

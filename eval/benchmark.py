@@ -32,7 +32,7 @@ from rag.textnorm import detect_lang, normalize
 from . import baseline, bench_data, bench_report
 from .bench_data import Question
 from .embcache import CachedEmbedder, plain_cache
-from .metrics import score_rankings
+from .metrics import gold_rank, paired, score_rankings
 
 log = logging.getLogger("eval.benchmark")
 
@@ -149,18 +149,23 @@ def run(args: argparse.Namespace) -> dict:
             timing[f"index_{chunk_size}_s"] = time.perf_counter() - tick
         return indexes[chunk_size]
 
-    def evaluate(task: str, retriever: Retriever, mode: str) -> dict:
+    ranks: dict = {t: {} for t in TASKS}  # task -> method -> gold rank per question
+
+    def evaluate(task: str, retriever: Retriever, mode: str, *, keep: str = "") -> dict:
         rankings = product_rankings(
             retriever, queries[task], vectors[task], mode=mode, progress=False
         )
-        return score_rankings(rankings, [q.gold_doc for q in questions[task]])
+        golds = [q.gold_doc for q in questions[task]]
+        if keep:
+            ranks[task][keep] = [gold_rank(r, g) for r, g in zip(rankings, golds, strict=True)]
+        return score_rankings(rankings, golds)
 
     default_index = index_for(settings.chunk_size)
     retriever = Retriever(default_index, embedder, settings)
     tick = time.perf_counter()
     for task in TASKS:
         for mode in ("dense", "bm25", "hybrid"):
-            results["main"][task][mode] = evaluate(task, retriever, mode)
+            results["main"][task][mode] = evaluate(task, retriever, mode, keep=mode)
     timing["search_main_s"] = time.perf_counter() - tick
     if not args.skip_sweeps and not args.quick:
         results["weights"] = weight_sweep(default_index, embedder, settings, TASKS, evaluate)
@@ -180,9 +185,11 @@ def run(args: argparse.Namespace) -> dict:
         by_qid = dict(zip([q.qid for q in everyone], ranked, strict=True))
         for task in TASKS:
             golds = [q.gold_doc for q in questions[task]]
-            results["main"][task]["langchain"] = score_rankings(
-                [by_qid[q.qid] for q in questions[task]], golds
-            )
+            ranked_task = [by_qid[q.qid] for q in questions[task]]
+            results["main"][task]["langchain"] = score_rankings(ranked_task, golds)
+            ranks[task]["langchain"] = [
+                gold_rank(r, g) for r, g in zip(ranked_task, golds, strict=True)
+            ]
         results["baseline"] = facts
         timing["baseline_s"] = time.perf_counter() - tick
 
@@ -200,7 +207,18 @@ def run(args: argparse.Namespace) -> dict:
                 "chunks": len(data_cs.chunks),
                 **{t: {m: evaluate(t, ret, m) for m in ("dense", "bm25", "hybrid")} for t in TASKS},
             }
+            if size == settings.chunk_size:
+                answers = results["answers"]
+            else:
+                answers = answer_quality(
+                    questions["korquad"][:n_answers], data_cs, embedder, ret.settings, progress
+                )
+            results["chunk_size"][str(size)]["answers"] = {
+                k: v for k, v in answers.items() if k != "examples"
+            }
 
+    results["paired"] = {t: _paired(ranks[t]) for t in TASKS}
+    results["ranks"] = {t: {"qid": [q.qid for q in questions[t]], **ranks[t]} for t in TASKS}
     timing["total_s"] = time.perf_counter() - started
     results["timing"] = {k: round(v, 1) for k, v in timing.items()}
     results["cache"] = {
@@ -209,6 +227,13 @@ def run(args: argparse.Namespace) -> dict:
     }
     results["default_index"] = {"chunks": len(default_index.chunks)}
     return results
+
+
+def _paired(ranks: dict) -> dict:
+    pairs = [("hybrid", "dense"), ("hybrid", "bm25"), ("dense", "langchain")]
+    return {
+        f"{a} vs {b}": paired(ranks[a], ranks[b]) for a, b in pairs if a in ranks and b in ranks
+    }
 
 
 def _config(args, settings: Settings, embedder, passages, questions, n_answers: int) -> dict:
@@ -241,7 +266,7 @@ def _query(q: Question) -> str:
 def build_index(documents, embedder, settings: Settings, chunk_size: int, progress: bool):
     """The product's own indexing; the cached embedder makes reruns cheap."""
     s = settings.with_overrides(chunk_size=chunk_size)
-    data, report = update_index(
+    data, _report = update_index(
         empty_index(embedder, s), add=documents, embedder=embedder, settings=s, progress=progress
     )
     log.info(

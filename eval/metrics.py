@@ -48,3 +48,25 @@ def score_rankings(rankings: Sequence[Sequence[str]], golds: Sequence[str]) -> d
         "ndcg@10": sum(ndcg_at(r, g) for r, g in rows) / n,
         "n": len(rankings),
     }
+
+
+def gold_rank(ranking: Sequence[str], gold: str) -> int | None:
+    """1-based rank of ``gold`` among the deduplicated passages, or None if absent."""
+    ranked = dedupe(ranking)
+    return ranked.index(gold) + 1 if gold in ranked else None
+
+
+def paired(ranks_a: Sequence[int | None], ranks_b: Sequence[int | None]) -> dict[str, int]:
+    """Questions where A puts the gold passage higher than B, lower, or at the same rank.
+
+    The counts show whether a difference in the means comes from many questions
+    or a few; absent counts as below every rank.
+    """
+    big = 10**9
+    a = [r or big for r in ranks_a]
+    b = [r or big for r in ranks_b]
+    return {
+        "better": sum(x < y for x, y in zip(a, b, strict=True)),
+        "worse": sum(x > y for x, y in zip(a, b, strict=True)),
+        "same": sum(x == y for x, y in zip(a, b, strict=True)),
+    }

@@ -21,7 +21,15 @@ if str(ROOT) not in sys.path:  # eval/ is a folder of scripts, not an installed 
 
 from eval import bench_data  # noqa: E402
 from eval.embcache import EmbeddingCache  # noqa: E402
-from eval.metrics import dedupe, hit_at, ndcg_at, reciprocal_rank, score_rankings  # noqa: E402
+from eval.metrics import (  # noqa: E402
+    dedupe,
+    gold_rank,
+    hit_at,
+    ndcg_at,
+    paired,
+    reciprocal_rank,
+    score_rankings,
+)
 
 DATA = bench_data.default_data_dir()
 
@@ -59,6 +67,13 @@ def test_chunks_of_one_passage_count_once():
     assert scores["mrr"] == pytest.approx((1 / 2 + 1) / 3)
     assert scores["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1) / 3)
     assert scores["n"] == 3
+
+
+def test_gold_rank_and_paired_counts():
+    assert gold_rank(["a", "a", "gold"], "gold") == 2
+    assert gold_rank(["a"], "gold") is None
+    # A finds gold at 1 (B: 3), both at 2, A misses where B has rank 4, both miss.
+    assert paired([1, 2, None, None], [3, 2, 4, None]) == {"better": 1, "worse": 1, "same": 2}
 
 
 def test_score_rankings_rejects_mismatched_lengths():
