@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     _index_dir(s, flag="--index")
     s.add_argument("--json", dest="json_out", default=None, help="write the full report here")
     s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
+    s.add_argument("--lang", choices=["en", "ko"], default=None, help="only these questions")
+    s.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="REPORT",
+        help="answer nothing: merge --json reports of disjoint runs (e.g. --lang en, ko)",
+    )
     s.add_argument(
         "--min",
         action="append",
@@ -189,9 +197,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import rag
     from rag import evaluation
 
-    items = evaluation.load_gold(args.gold)
-    qa = rag.open(args.index_dir)
-    report = evaluation.run_eval(lambda q: qa.ask(q, answerer=args.answerer), items)
+    if args.merge:
+        report = evaluation.merge_reports([evaluation.load_report(p) for p in args.merge])
+    else:
+        items = evaluation.load_gold(args.gold)
+        items = [i for i in items if args.lang in (None, i.lang)]
+        qa = rag.open(args.index_dir)
+        # The chat's path: streamed, so time to first token is measured too.
+        ask = lambda q: qa.ask_stream(q, answerer=args.answerer)  # noqa: E731
+        report = evaluation.run_eval(ask, items)
     print(evaluation.format_table(report))
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)

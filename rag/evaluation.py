@@ -1,9 +1,12 @@
 """Scoring behind ``rag eval``: gold questions in, metrics out.
 
 The evaluator never produces answers itself: ``run_eval`` takes any callable
-``question -> Answer``, so the extractive answerer, the LLM answerer and test
-fakes are scored by the same code. Matching is substring matching after
-``textnorm.fold`` (NFKC, casefold, whitespace collapse), as the gold format specifies.
+``question -> Answer`` (or a stream of ``str`` deltas ending with the Answer, as
+``qa.ask_stream`` yields, which adds time to first token), so the extractive
+answerer, the LLM answerer and test fakes are scored by the same code. Matching
+is substring matching after ``textnorm.fold`` (NFKC, casefold, whitespace
+collapse), as the gold format specifies. The summary is computed from the
+per-question records alone, so reports of separate runs can be merged.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -67,7 +70,14 @@ class QuestionResult(TypedDict):
     hit_rank: int | None
     answer_score: float | None
     cited_ok: bool | None
+    n_cited: int
+    n_cited_ok: int
     latency_ms: float
+    ttft_ms: float | None  # until the first streamed delta; None if ``ask`` did not stream
+    mode: str  # "llm": generated text shown; "extractive": extractive or a fallback
+    fallback: str | None  # a FALLBACK_KINDS entry when a generated answer was replaced
+    fallback_reason: str
+    claims: dict[str, int]  # claim-check verdicts per status (empty for extractive)
 
 
 class EvalReport(TypedDict):
@@ -79,19 +89,31 @@ class EvalReport(TypedDict):
     citation: dict[str, float | None]
     refusal: dict[str, float | None]
     latency_ms: dict[str, float | None]
+    ttft_ms: dict[str, float | None]
+    llm: dict[str, Any]
     by_lang: dict[str, dict[str, Any]]
     questions: list[QuestionResult]
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """A question's result plus the counts that aggregation needs."""
+CLAIM_STATUSES = ("supported", "unsupported", "unchecked")
+# Why a generated answer was replaced by the extractive one, from Answer.fallback_reason
+# (texts in rag/llm/generate.py; tests/test_llm.py checks each against the real code).
+FALLBACK_KINDS = {
+    "no_citation": "no sentence cites a passage",
+    "unsupported_fact": "failed the citation check",
+    "empty": "the model returned nothing",
+    "refusal_overridden": "said the documents do not say",
+}
 
-    item: GoldItem
-    result: QuestionResult
-    fully_correct: bool
-    n_cited: int
-    n_cited_ok: int
+
+def fallback_kind(reason: str) -> str | None:
+    """The FALLBACK_KINDS key for an ``Answer.fallback_reason`` ("other" if unknown)."""
+    if not reason:
+        return None
+    for kind in ("no_citation", "empty", "refusal_overridden", "unsupported_fact"):
+        if FALLBACK_KINDS[kind] in reason:
+            return kind
+    return "other"
 
 
 # --- gold file -------------------------------------------------------------------
@@ -203,7 +225,9 @@ def _contains_evidence(text: str, evidence: Sequence[str]) -> bool:
     return evidence_rank([text], evidence) == 1
 
 
-def _score(item: GoldItem, answer: Answer, latency_ms: float, top_k: int) -> _Outcome:
+def _score(
+    item: GoldItem, answer: Answer, latency_ms: float, ttft_ms: float | None, top_k: int
+) -> QuestionResult:
     has_evidence = item.answerable and bool(item.evidence)
     hit_rank = cited_ok = None
     n_cited = n_cited_ok = 0
@@ -216,7 +240,8 @@ def _score(item: GoldItem, answer: Answer, latency_ms: float, top_k: int) -> _Ou
     if item.answerable:
         # A refusal is never a correct answer, whatever words it happens to contain.
         score = 0.0 if answer.refused else score_answer(answer.text, item.answers)
-    result = QuestionResult(
+    claims = [c.status for c in answer.claims]
+    return QuestionResult(
         id=item.id,
         question=item.question,
         lang=item.lang,
@@ -226,16 +251,22 @@ def _score(item: GoldItem, answer: Answer, latency_ms: float, top_k: int) -> _Ou
         hit_rank=hit_rank,
         answer_score=None if score is None else round(score, 4),
         cited_ok=cited_ok,
+        n_cited=n_cited,
+        n_cited_ok=n_cited_ok,
         latency_ms=round(latency_ms, 1),
+        ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
+        mode=answer.mode,
+        fallback=fallback_kind(answer.fallback_reason),
+        fallback_reason=answer.fallback_reason,
+        claims={status: claims.count(status) for status in CLAIM_STATUSES if status in claims},
     )
-    return _Outcome(item, result, score == 1.0, n_cited, n_cited_ok)
 
 
 # --- running and aggregating -----------------------------------------------------
 
 
 def run_eval(
-    ask: Callable[[str], Answer],
+    ask: Callable[[str], Answer | Iterator[str | Answer]],
     items: Iterable[GoldItem],
     *,
     top_k: int = 5,
@@ -244,7 +275,9 @@ def run_eval(
     """Ask every gold question through ``ask`` and score the answers.
 
     Args:
-        ask: any function from question text to ``rag.types.Answer``.
+        ask: any function from question text to ``rag.types.Answer``, or to an
+            iterator of ``str`` deltas ending with the Answer (``qa.ask_stream``):
+            then ``ttft_ms`` is the time until the first non-empty delta.
         items: gold questions, e.g. from ``load_gold``.
         top_k: only the first ``top_k`` hits count for retrieval metrics.
         progress: show a progress bar on stderr.
@@ -254,31 +287,73 @@ def run_eval(
     if top_k < 1:
         raise RagError(f"top_k={top_k} must be at least 1")
     items = list(items)
-    outcomes = []
+    results = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):
         start = time.perf_counter()
         try:
-            answer = ask(item.question)
+            answer, ttft_ms = _collect(ask(item.question), start)
         except Exception as exc:
             raise RagError(f"ask() failed on gold question {item.id!r}: {exc}") from exc
         latency_ms = (time.perf_counter() - start) * 1000
         if not isinstance(answer, Answer):
             raise RagError(
                 f"ask() returned {type(answer).__name__} for {item.id!r}; it must return "
-                "rag.types.Answer"
+                "rag.types.Answer (or yield str deltas, then the Answer)"
             )
-        outcomes.append(_score(item, answer, latency_ms, top_k))
-        logger.debug("%s: %s", item.id, outcomes[-1].result)
+        results.append(_score(item, answer, latency_ms, ttft_ms, top_k))
+        logger.debug("%s: %s", item.id, results[-1])
+    return summarise(results)
+
+
+def _collect(result: Any, start: float) -> tuple[Any, float | None]:
+    """The Answer (the last item of a stream) and the ms until the first delta."""
+    if not isinstance(result, Iterator):
+        return result, None
+    answer: Any = None
+    ttft_ms = None
+    for item in result:
+        if isinstance(item, str):
+            if item and ttft_ms is None:
+                ttft_ms = (time.perf_counter() - start) * 1000
+        else:
+            answer = item
+    return answer, ttft_ms
+
+
+def summarise(questions: Sequence[QuestionResult]) -> EvalReport:
+    """The report for these per-question records: overall, then per language."""
     by_lang = {}
     for lang in LANGS:
-        subset = [o for o in outcomes if o.item.lang == lang]
+        subset = [q for q in questions if q["lang"] == lang]
         by_lang[lang] = {"n": len(subset), **_metrics(subset)}
-    return EvalReport(
-        n=len(outcomes),
-        **_metrics(outcomes),
-        by_lang=by_lang,
-        questions=[o.result for o in outcomes],
-    )
+    return EvalReport(n=len(questions), **_metrics(questions), by_lang=by_lang,
+                      questions=list(questions))  # fmt: skip
+
+
+def merge_reports(reports: Sequence[dict[str, Any]]) -> EvalReport:
+    """One report from several runs over disjoint gold questions (e.g. ``--lang en``, ``ko``)."""
+    questions = [q for r in reports for q in r["questions"]]
+    ids = [q["id"] for q in questions]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise RagError(f"Cannot merge: question(s) {dupes} appear in more than one report")
+    return summarise(questions)
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """Read a report written by ``rag eval --json``."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+            raise ValueError("no 'questions' list")
+        required = set(QuestionResult.__annotations__)
+        for q in raw["questions"]:
+            if not isinstance(q, dict) or not required <= set(q):
+                missing = sorted(required - set(q)) if isinstance(q, dict) else "all"
+                raise ValueError(f"a question record lacks {missing}; re-run `rag eval`")
+    except (OSError, ValueError) as exc:
+        raise RagError(f"Cannot read eval report {str(path)!r}: {exc}") from exc
+    return raw
 
 
 def report_dict(report: EvalReport) -> dict[str, Any]:
@@ -286,32 +361,45 @@ def report_dict(report: EvalReport) -> dict[str, Any]:
     return json.loads(json.dumps(report, ensure_ascii=False))
 
 
-def _metrics(outcomes: Sequence[_Outcome]) -> dict[str, dict[str, float | None]]:
-    answerable = [o for o in outcomes if o.item.answerable]
-    unanswerable = [o for o in outcomes if not o.item.answerable]
-    with_evidence = [o for o in answerable if o.item.evidence]
-    ranks = [o.result["hit_rank"] for o in with_evidence]
-    latencies = [o.result["latency_ms"] for o in outcomes]
+def _metrics(questions: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
+    answerable = [q for q in questions if q["answerable"]]
+    unanswerable = [q for q in questions if not q["answerable"]]
+    with_evidence = [q for q in answerable if q["cited_ok"] is not None]
+    ranks = [q["hit_rank"] for q in with_evidence]
+    latencies = [q["latency_ms"] for q in questions]
+    ttfts = [q["ttft_ms"] for q in questions if q["ttft_ms"] is not None]
+    n_cited = sum(q["n_cited"] for q in with_evidence)
     return {
         "retrieval": {
             **{f"hit@{k}": _mean([r is not None and r <= k for r in ranks]) for k in (1, 3, 5)},
             "mrr": _mean([1 / r if r else 0.0 for r in ranks]),
         },
         "answer": {
-            "accuracy": _mean([o.fully_correct for o in answerable]),
-            "partial": _mean([o.result["answer_score"] for o in answerable]),
+            "accuracy": _mean([q["answer_score"] == 1.0 for q in answerable]),
+            "partial": _mean([q["answer_score"] for q in answerable]),
         },
         "citation": {
-            "precision": _ratio(
-                sum(o.n_cited_ok for o in with_evidence), sum(o.n_cited for o in with_evidence)
-            ),
-            "recall": _mean([bool(o.result["cited_ok"]) for o in with_evidence]),
+            "precision": _ratio(sum(q["n_cited_ok"] for q in with_evidence), n_cited),
+            "recall": _mean([bool(q["cited_ok"]) for q in with_evidence]),
         },
         "refusal": {
-            "accuracy": _mean([o.result["refused"] for o in unanswerable]),
-            "false_refusals": _mean([o.result["refused"] for o in answerable]),
+            "accuracy": _mean([q["refused"] for q in unanswerable]),
+            "false_refusals": _mean([q["refused"] for q in answerable]),
         },
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
+        "ttft_ms": {"p50": _percentile(ttfts, 50), "p95": _percentile(ttfts, 95)},
+        "llm": _llm_counts(questions),
+    }
+
+
+def _llm_counts(questions: Sequence[QuestionResult]) -> dict[str, Any]:
+    """What the LLM path did: generated answers shown, fallbacks by kind, claim verdicts."""
+    kinds = [q["fallback"] for q in questions if q["fallback"]]
+    return {
+        "shown": sum(q["mode"] == "llm" for q in questions),
+        "fallbacks": len(kinds),
+        "fallback_kinds": {k: kinds.count(k) for k in (*FALLBACK_KINDS, "other")},
+        "claims": {s: sum(q["claims"].get(s, 0) for q in questions) for s in CLAIM_STATUSES},
     }
 
 
@@ -335,20 +423,31 @@ def _percentile(values: Sequence[float], pct: float) -> float | None:
 
 # --- presentation and thresholds -------------------------------------------------
 
-_TABLE_ROWS = ("n",) + _MIN_METRICS + ("refusal.false_refusals", "latency_ms.p50", "latency_ms.p95")
+_TABLE_ROWS = (
+    ("n",)
+    + _MIN_METRICS
+    + ("refusal.false_refusals", "latency_ms.p50", "latency_ms.p95", "ttft_ms.p50", "ttft_ms.p95")
+)
+_LLM_ROWS = (
+    ("llm.shown", "llm.fallbacks")
+    + tuple(f"llm.fallback_kinds.{k}" for k in (*FALLBACK_KINDS, "other"))
+    + tuple(f"llm.claims.{s}" for s in CLAIM_STATUSES)
+)
 
 
 def format_table(report: EvalReport) -> str:
-    """Plain-text table: one row per metric, columns overall / en / ko."""
+    """Plain-text table: one row per metric, columns overall / en / ko.
+
+    The ``llm.*`` rows (counts) appear when an answer was generated or fell back.
+    """
     columns = [("all", report)] + [(lang, report["by_lang"][lang]) for lang in LANGS]
-    header = f"{'metric':<24}" + "".join(f"{name:>10}" for name, _ in columns)
+    header = f"{'metric':<36}" + "".join(f"{name:>10}" for name, _ in columns)
     lines = [header, "-" * len(header)]
-    for key in _TABLE_ROWS:
-        cells = "".join(
-            f"{_cell(_lookup(block, key), ms=key.startswith('latency_ms')):>10}"
-            for _, block in columns
-        )
-        lines.append(f"{key:<24}{cells}")
+    llm = report["llm"]["shown"] or report["llm"]["fallbacks"]
+    for key in _TABLE_ROWS + (_LLM_ROWS if llm else ()):
+        ms = key.startswith(("latency_ms", "ttft_ms"))
+        cells = "".join(f"{_cell(_lookup(block, key), ms=ms):>10}" for _, block in columns)
+        lines.append(f"{key:<36}{cells}")
     return "\n".join(lines)
 
 

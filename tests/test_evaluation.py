@@ -19,15 +19,18 @@ from rag.evaluation import (
     GoldItem,
     check_thresholds,
     evidence_rank,
+    fallback_kind,
     format_table,
     load_gold,
+    load_report,
     load_thresholds,
+    merge_reports,
     parse_min_args,
     report_dict,
     run_eval,
     score_answer,
 )
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.types import Answer, Chunk, Citation, Claim, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -44,7 +47,14 @@ QUESTION_KEYS = {
     "hit_rank",
     "answer_score",
     "cited_ok",
+    "n_cited",
+    "n_cited_ok",
     "latency_ms",
+    "ttft_ms",
+    "mode",
+    "fallback",
+    "fallback_reason",
+    "claims",
 }
 
 
@@ -215,6 +225,8 @@ def test_report_serialises_with_korean_intact(report) -> None:
         "citation",
         "refusal",
         "latency_ms",
+        "ttft_ms",
+        "llm",
         "by_lang",
         "questions",
     }
@@ -228,6 +240,7 @@ def test_metrics_without_questions_are_null() -> None:
     assert report["refusal"] == {"accuracy": 1.0, "false_refusals": None}
     en = report["by_lang"]["en"]
     assert en["n"] == 0 and en["latency_ms"] == {"p50": None, "p95": None}
+    assert report["ttft_ms"] == {"p50": None, "p95": None}  # _ask does not stream
     assert en["refusal"]["accuracy"] is None
 
 
@@ -249,6 +262,15 @@ def test_ask_failures_name_the_question() -> None:
         run_eval(broken, ITEMS[:1], progress=False)
     with pytest.raises(RagError, match="must return rag.types.Answer"):
         run_eval(lambda q: "text", ITEMS[:1], progress=False)
+    with pytest.raises(RagError, match="returned NoneType.*yield str deltas"):
+        run_eval(lambda q: iter(["only", "deltas"]), ITEMS[:1], progress=False)
+
+    def dies_mid_stream(question: str):
+        yield "The answer"
+        raise ValueError("server went away")
+
+    with pytest.raises(RagError, match="'q1'.*server went away"):
+        run_eval(dies_mid_stream, ITEMS[:1], progress=False)
     with pytest.raises(RagError, match="top_k=0"):
         run_eval(_ask, ITEMS, top_k=0, progress=False)
 
@@ -264,6 +286,155 @@ def test_format_table(report) -> None:
     empty = format_table(run_eval(_ask, [ITEMS[2]], progress=False)).splitlines()
     partial = next(line for line in empty if line.startswith("answer.partial"))
     assert partial.split()[1:] == ["-", "-", "-"]
+
+
+# --- streaming (time to first token) and what the LLM path did ---------------------
+
+
+def _streamed(answer: Answer, *, first_after: float, rest_after: float):
+    """An ``ask`` that streams like ``qa.ask_stream``: deltas, then the Answer."""
+
+    def ask(question: str):
+        time.sleep(first_after)
+        yield ""  # an empty delta is not a token
+        yield "first "
+        time.sleep(rest_after)
+        yield "rest"
+        yield answer
+
+    return ask
+
+
+def test_time_to_first_token_is_measured_on_streams() -> None:
+    answer = ANSWERS["q1"]
+    report = run_eval(
+        _streamed(answer, first_after=0.02, rest_after=0.1), ITEMS[:1], progress=False
+    )
+    (q,) = report["questions"]
+    assert 20 <= q["ttft_ms"] < 100 <= q["latency_ms"]
+    assert q["answer_score"] == 1.0  # the Answer at the end of the stream is what is scored
+    assert report["ttft_ms"] == {"p50": q["ttft_ms"], "p95": q["ttft_ms"]}
+    assert report["by_lang"]["en"]["ttft_ms"]["p50"] == q["ttft_ms"]
+    assert report["by_lang"]["ko"]["ttft_ms"] == {"p50": None, "p95": None}
+
+
+# What rag.llm.generate returns, built by hand (tests/test_llm.py checks the real texts).
+CHECK_FAILED = "The generated answer failed the citation check ({}); this is the extractive one."
+LLM_ANSWERS = {
+    # Generated and shown: two supported sentences, one unchecked.
+    "q1": Answer(
+        question="question q1",
+        text="삼성전자 [1]. 네이버 [1]. 그렇다 [1].",
+        citations=[_citation(1, "(국내) 삼성전자, 네이버, 카카오")],
+        hits=[_hit("(국내) 삼성전자, 네이버", 1)],
+        mode="llm",
+        claims=[
+            Claim("a", "supported", (1,)),
+            Claim("b", "supported", (1,)),
+            Claim("c", "unchecked", (1,)),
+        ],
+    ),  # fmt: skip
+    # A fabricated number: fell back, the rejected sentence kept as unsupported.
+    "q2": Answer(
+        question="question q2",
+        text="80여개국 정부 대표가 참석했다. [1]",
+        citations=[_citation(1, "미국·일본·영국 등 80여개국 정부 대표")],
+        hits=[_hit("미국·일본·영국 등 80여개국 정부 대표", 1)],
+        lang="ko",
+        fallback_reason=CHECK_FAILED.format("sentence 1: 90 not in [1]"),
+        claims=[Claim("90개국", "unsupported", (), "90 not in [1]")],
+    ),
+    # No citation at all: fell back, then the extractive answer refused.
+    "q3": Answer(
+        question="question q3",
+        text="문서에서 찾을 수 없습니다.",
+        refused=True,
+        lang="ko",
+        fallback_reason=CHECK_FAILED.format("no sentence cites a passage with [n]"),
+        claims=[Claim("x", "unsupported", (), "no [n] citation")],
+    ),
+    # The model refused and the extractive answerer agreed: a generated refusal.
+    "q4": Answer(question="question q4", text="Not in the documents.", refused=True, mode="llm"),
+    # The model refused, the extractive answerer did not.
+    "q5": Answer(
+        question="question q5",
+        text="Korea.",
+        fallback_reason="The model said the documents do not say, but they do: extractive.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def llm_report():
+    return run_eval(lambda q: LLM_ANSWERS[q.split()[-1]], ITEMS, progress=False)
+
+
+def test_llm_counts_fallbacks_by_kind_and_claim_verdicts(llm_report) -> None:
+    llm = llm_report["llm"]
+    assert (llm["shown"], llm["fallbacks"]) == (2, 3)
+    assert llm["fallback_kinds"] == {
+        "no_citation": 1,
+        "unsupported_fact": 1,
+        "empty": 0,
+        "refusal_overridden": 1,
+        "other": 0,
+    }
+    assert llm["claims"] == {"supported": 2, "unsupported": 2, "unchecked": 1}
+    ko = llm_report["by_lang"]["ko"]["llm"]
+    assert (ko["shown"], ko["fallbacks"], ko["claims"]["unsupported"]) == (0, 2, 2)
+    by_id = {q["id"]: q for q in llm_report["questions"]}
+    assert (by_id["q1"]["mode"], by_id["q1"]["fallback"]) == ("llm", None)
+    assert by_id["q1"]["claims"] == {"supported": 2, "unchecked": 1}
+    assert by_id["q2"]["fallback"] == "unsupported_fact" and "90" in by_id["q2"]["fallback_reason"]
+    # Answer quality is scored on what the user saw, whichever path produced it.
+    assert llm_report["answer"] == pytest.approx({"accuracy": 1.0, "partial": 1.0})
+    assert llm_report["refusal"] == pytest.approx({"accuracy": 1.0, "false_refusals": 0.0})
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("", None),
+        ("The generated answer failed the citation check (the model returned nothing); x", "empty"),
+        ("something new", "other"),
+    ],
+)
+def test_fallback_kind(reason: str, kind: str | None) -> None:
+    assert fallback_kind(reason) == kind
+
+
+def test_format_table_shows_llm_rows_only_when_the_llm_ran(report, llm_report) -> None:
+    assert "llm." not in format_table(report)
+    lines = format_table(llm_report).splitlines()
+    row = next(line for line in lines if line.startswith("llm.fallback_kinds.no_citation"))
+    assert row.split()[1:] == ["1", "0", "1"]
+    assert any(line.startswith("ttft_ms.p95") for line in lines)
+
+
+def test_reports_of_disjoint_runs_merge_into_the_full_report(tmp_path: Path, report) -> None:
+    parts = []
+    for lang in ("en", "ko"):
+        part = run_eval(_ask, [i for i in ITEMS if i.lang == lang], progress=False)
+        path = tmp_path / f"{lang}.json"
+        path.write_text(json.dumps(part, ensure_ascii=False), encoding="utf-8")
+        parts.append(load_report(path))
+    merged = merge_reports(parts)
+    timed = ("questions", "latency_ms", "by_lang")  # timings differ from run to run
+    assert {k: v for k, v in merged.items() if k not in timed} == {
+        k: v for k, v in report.items() if k not in timed
+    }
+    assert merged["by_lang"]["ko"]["answer"] == report["by_lang"]["ko"]["answer"]
+    with pytest.raises(RagError, match=r"\['q2', 'q3'\] appear in more than one"):
+        merge_reports([report, parts[1]])
+
+
+def test_load_report_rejects_files_that_are_not_reports(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"n": 1, "questions": [{"id": "q1"}]}), encoding="utf-8")
+    with pytest.raises(RagError, match="old.json.*lacks.*re-run"):
+        load_report(old)
+    with pytest.raises(RagError, match="nope.json"):
+        load_report(tmp_path / "nope.json")
 
 
 # --- thresholds ------------------------------------------------------------------
@@ -430,3 +601,24 @@ def test_gold_evidence_and_answers_are_in_their_source(gold: list[GoldItem]) -> 
         # Each alias group must be satisfiable by quoting the (Korean) source.
         problems += [(item.id, g) for g in item.answers if score_answer(doc, [g]) != 1.0]
     assert problems == []
+
+
+# --- rag eval --merge (no model: it only reads reports) ------------------------------
+
+
+def test_cli_merges_reports_and_checks_minimums(tmp_path: Path, capsys) -> None:
+    from rag.cli import main
+
+    paths = []
+    for lang in ("en", "ko"):
+        part = run_eval(_ask, [i for i in ITEMS if i.lang == lang], progress=False)
+        paths.append(tmp_path / f"{lang}.json")
+        paths[-1].write_text(json.dumps(part, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "sub" / "all.json"
+    args = ["eval", "--merge", *map(str, paths), "--json", str(out)]
+    assert main(args + ["--min", "answer.accuracy=0.3"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["n"] == 5
+    assert "answer.accuracy" in capsys.readouterr().out
+    assert main(args + ["--min", "answer.accuracy=0.5"]) == 1
+    assert main(["eval", "--merge", str(paths[0]), str(paths[0])]) == 2
+    assert "more than one report" in capsys.readouterr().err
