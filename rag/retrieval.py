@@ -12,7 +12,6 @@ from typing import Literal
 
 import numpy as np
 
-from . import vector_index
 from .bm25 import BM25
 from .config import Settings
 from .embeddings import Embedder
@@ -75,7 +74,7 @@ class Retriever:
         return [self._hit(row, scores[row], query_vector, keyword) for row in ranked[:top_k]]
 
     def _dense(self, query_vector: np.ndarray, pool: int) -> dict[int, float]:
-        scores, rows = vector_index.search(self.index, query_vector[None, :], pool)
+        scores, rows = self.index.search(query_vector[None, :], pool)
         return {int(r): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0}
 
     def _fuse(

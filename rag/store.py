@@ -5,10 +5,13 @@ Layout of ``index_dir``::
     CURRENT              name of the live version folder (replaced atomically)
     v-<time>-<id>/       manifest.json, vectors.faiss, chunks.jsonl, documents.jsonl
 
+The vector file is whatever the index's ``VectorStore`` writes (rag.vector_store);
+the manifest's ``index`` record names its kind and search parameters.
+
 A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
 version. The manifest carries SHA-256 checksums of every file, checked on
-load. Nothing is pickled: JSON lines and FAISS's own format only.
+load. Nothing is pickled: JSON lines, FAISS's own format, or ``.npy`` without pickle.
 """
 
 from __future__ import annotations
@@ -26,20 +29,20 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from . import vector_index
+from . import vector_store
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
 from .types import Chunk, Document
+from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-DATA_FILES = ("vectors.faiss", "chunks.jsonl", "documents.jsonl")
+TABLE_FILES = ("chunks.jsonl", "documents.jsonl")
 KEEP_VERSIONS = 2  # the live one and the one before, for readers that are mid-load
 
 
@@ -54,12 +57,12 @@ class IndexData:
     vectors: np.ndarray  # (n_chunks, dim) float32, normalised
     chunking: dict = field(default_factory=dict)
     index_kind: str = "auto"
-    faiss_index: faiss.Index | None = None
+    vector_store: VectorStore | None = None
 
-    def search_index(self) -> faiss.Index:
-        if self.faiss_index is None or self.faiss_index.ntotal != len(self.chunks):
-            self.faiss_index = vector_index.build(self.vectors, kind=self.index_kind)
-        return self.faiss_index
+    def search_index(self) -> VectorStore:
+        if self.vector_store is None or len(self.vector_store) != len(self.chunks):
+            self.vector_store = vector_store.build(self.vectors, kind=self.index_kind)
+        return self.vector_store
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -95,13 +98,13 @@ def save_index(data: IndexData, index_dir: str | Path) -> Path:
 
 def _write_version(data: IndexData, folder: Path) -> None:
     index = data.search_index()
-    faiss.write_index(index, str(folder / "vectors.faiss"))
+    files = [*index.save(folder), *TABLE_FILES]
     _write_jsonl(
         folder / "chunks.jsonl",
         ({**asdict(c), "terms": t} for c, t in zip(data.chunks, data.terms, strict=True)),
     )
     _write_jsonl(folder / "documents.jsonl", (asdict(d) for d in data.documents.values()))
-    for name in DATA_FILES:
+    for name in files:
         _fsync_file(folder / name)
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -109,9 +112,9 @@ def _write_version(data: IndexData, folder: Path) -> None:
         "model": asdict(data.model),
         "dimension": data.model.dim,
         "chunking": data.chunking,
-        "index": {"kind": vector_index.kind_of(index), "ntotal": int(index.ntotal)},
+        "index": index.describe(),
         "documents": {d.doc_id: d.content_hash for d in data.documents.values()},
-        "files": {name: _sha256(folder / name) for name in DATA_FILES},
+        "files": {name: _sha256(folder / name) for name in files},
     }
     _atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
 
@@ -201,22 +204,22 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
                     f"the manifest expects {expected[:12]}…. " + rebuild_hint(index_dir)
                 )
     try:
-        index = faiss.read_index(str(version / "vectors.faiss"))
+        index = vector_store.load(version, manifest.get("index", {}))
         chunk_rows = _read_jsonl(version / "chunks.jsonl")
         doc_rows = _read_jsonl(version / "documents.jsonl")
-    except (RuntimeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        vectors = index.reconstruct()
+    except (RuntimeError, ValueError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorruptedError(
             f"The index at {index_dir} could not be read ({exc}). " + rebuild_hint(index_dir)
         ) from exc
     terms = [row.pop("terms") for row in chunk_rows]
     chunks = [Chunk(**row) for row in chunk_rows]
-    if index.ntotal != len(chunks) or index.d != manifest["model"]["dim"]:
+    if len(index) != len(chunks) or vectors.shape[1] != manifest["model"]["dim"]:
         raise IndexCorruptedError(
-            f"The index at {index_dir} is inconsistent: {index.ntotal} vectors of dimension "
-            f"{index.d} for {len(chunks)} chunks, but the manifest says dimension "
+            f"The index at {index_dir} is inconsistent: {len(index)} vectors of dimension "
+            f"{vectors.shape[1]} for {len(chunks)} chunks, but the manifest says dimension "
             f"{manifest['model']['dim']}. " + rebuild_hint(index_dir)
         )
-    vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d))
     return IndexData(
         model=ModelInfo(**manifest["model"]),
         documents={row["doc_id"]: Document(**row) for row in doc_rows},
@@ -225,7 +228,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         vectors=np.asarray(vectors, dtype=np.float32),
         chunking=manifest.get("chunking", {}),
         index_kind=manifest.get("index", {}).get("kind", "auto"),
-        faiss_index=index,
+        vector_store=index,
     )
 
 

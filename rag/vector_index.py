@@ -1,50 +1,147 @@
-"""FAISS search structure over normalised vectors (inner product = cosine).
+"""FAISS search structures over normalised vectors (inner product = cosine).
 
-Exact search (``flat``) while it is fast enough; past ``HNSW_FROM`` vectors an
-HNSW graph, whose parameters were chosen to keep recall@10 >= 0.95 against
-exact search (docs/performance.md). The kind is recorded in the manifest.
+Exact search (``flat``) while one query scans all vectors fast enough; past
+``FLAT_UNTIL`` vectors an inverted-file index (``ivf``, IVF-Flat) whose
+``nprobe`` keeps recall@10 >= 0.95 against exact search. HNSW is available by
+name. The rule and its numbers come from ``python -m bench.scale``
+(docs/performance.md, "Scale"). The kind and its search parameters go into
+the manifest and are applied again on load.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+import math
+from pathlib import Path
+from typing import Any, Literal
 
 import faiss
 import numpy as np
 
-IndexKind = Literal["auto", "flat", "hnsw"]
-HNSW_FROM = 200_000
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
+KINDS = ("flat", "hnsw", "ivf")
+FILE = "vectors.faiss"
+
+FLAT_UNTIL = 100_000  # exact search below this many vectors
+ANN_KIND = "ivf"  # and this from FLAT_UNTIL on
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+IVF_NPROBE = 32
+IVF_TRAIN_PER_LIST = 64  # k-means sample: 64 vectors per list (faiss warns below 39)
+IVF_TRAIN_ITERATIONS = 10
+
+
+def ivf_nlist(n_vectors: int) -> int:
+    """About 4 * sqrt(n) lists, as the FAISS guidelines suggest for up to ~1M vectors."""
+    return max(1, int(round(4 * math.sqrt(n_vectors))))
 
 
 def choose_kind(n_vectors: int, kind: IndexKind = "auto") -> str:
-    if kind != "auto":
-        return kind
-    return "hnsw" if n_vectors >= HNSW_FROM else "flat"
+    if kind == "auto":
+        return ANN_KIND if n_vectors >= FLAT_UNTIL else "flat"
+    if kind not in KINDS:
+        choices = ", ".join(map(repr, KINDS))
+        raise ValueError(f"Unknown index kind {kind!r}; choose 'auto', {choices}")
+    return kind
 
 
-def build(vectors: np.ndarray, *, kind: IndexKind = "auto") -> faiss.Index:
+def default_params(kind: str, n_vectors: int) -> dict[str, Any]:
+    """The build and search parameters of ``kind`` for ``n_vectors`` vectors."""
+    if kind == "hnsw":
+        return {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+    if kind == "ivf":
+        nlist = ivf_nlist(n_vectors)
+        return {"nlist": nlist, "nprobe": min(IVF_NPROBE, nlist)}
+    return {}
+
+
+class FaissStore:
+    """A FAISS index plus the parameters it was built and is searched with."""
+
+    def __init__(self, index: faiss.Index, kind: str, params: dict[str, Any]):
+        self.index = index
+        self.kind = kind
+        self.params = dict(params)
+        _apply_search_params(index, kind, self.params)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def ntotal(self) -> int:
+        return len(self)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, rows), each (n_queries, k); rows are -1 where fewer exist."""
+        return search(self.index, queries, k)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.params, "ntotal": len(self)}
+
+    def reconstruct(self) -> np.ndarray:
+        if not len(self):
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_n(0, len(self)), dtype=np.float32)
+
+    def save(self, folder: Path) -> list[str]:
+        faiss.write_index(self.index, str(Path(folder) / FILE))
+        return [FILE]
+
+    @classmethod
+    def load(cls, folder: Path, record: dict[str, Any]) -> FaissStore:
+        """Read ``vectors.faiss``; the manifest's search parameters win over the file's."""
+        index = faiss.read_index(str(Path(folder) / FILE))
+        kind = record.get("kind") or kind_of(index)
+        params = {k: v for k, v in record.items() if k not in ("kind", "ntotal")}
+        return cls(index, kind, params)
+
+
+def build(
+    vectors: np.ndarray, *, kind: IndexKind = "auto", params: dict[str, Any] | None = None
+) -> FaissStore:
     """vectors: (n, dim) float32, L2-normalised."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dim = vectors.shape[1]
-    chosen = choose_kind(len(vectors), kind)
+    n, dim = vectors.shape
+    chosen = choose_kind(n, kind)
+    if chosen == "ivf" and n < 2:
+        chosen = "flat"  # k-means needs points; tiny indexes are exact anyway
+    params = {**default_params(chosen, n), **(params or {})}
     if chosen == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    elif chosen == "flat":
-        index = faiss.IndexFlatIP(dim)
+        index = faiss.IndexHNSWFlat(dim, int(params["M"]), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = int(params["efConstruction"])
+    elif chosen == "ivf":
+        params["nlist"] = min(int(params["nlist"]), n)
+        index = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(dim), dim, params["nlist"], faiss.METRIC_INNER_PRODUCT
+        )
+        index.cp.niter = IVF_TRAIN_ITERATIONS
+        index.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
+        log.info("training IVF with %d lists on %d vectors", params["nlist"], n)
+        index.train(vectors)
     else:
-        raise ValueError(f"Unknown index kind {kind!r}; choose 'auto', 'flat' or 'hnsw'")
-    if len(vectors):
+        index = faiss.IndexFlatIP(dim)
+    if n:
         index.add(vectors)
-    return index
+    return FaissStore(index, chosen, params)
+
+
+def _apply_search_params(index: faiss.Index, kind: str, params: dict[str, Any]) -> None:
+    if kind == "hnsw" and "efSearch" in params:
+        faiss.downcast_index(index).hnsw.efSearch = int(params["efSearch"])
+    elif kind == "ivf" and "nprobe" in params:
+        faiss.extract_index_ivf(index).nprobe = int(params["nprobe"])
 
 
 def kind_of(index: faiss.Index) -> str:
-    return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
+    index = faiss.downcast_index(index)
+    if isinstance(index, faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(index, faiss.IndexIVF):
+        return "ivf"
+    return "flat"
 
 
 def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

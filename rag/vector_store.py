@@ -1,0 +1,112 @@
+"""What retrieval and the on-disk store need from a vector backend, and how one is opened.
+
+``VectorStore`` is the seam for other backends: a remote vector database
+(Qdrant, pgvector, a Milvus cluster) would be one more class with these five
+methods plus an entry in ``BACKENDS``, not a rewrite of store.py or
+retrieval.py. Two implementations ship: FAISS (``rag.vector_index``, the
+product's) and ``NumpyStore``, exact search in plain numpy, which the tests
+use as a second, independent implementation of the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from . import vector_index
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Row i is chunk i of the index; scores are inner products of normalised vectors."""
+
+    def __len__(self) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows), each (n_queries, min(k, len)), best first; rows -1 where missing."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """``{"kind": ..., <parameters>, "ntotal": n}``: recorded in the manifest."""
+        ...
+
+    def reconstruct(self) -> np.ndarray:
+        """All vectors (len, dim) float32, in row order: the chunk table keeps them."""
+        ...
+
+    def save(self, folder: Path) -> list[str]:
+        """Write into ``folder``; return the file names, which the manifest checksums."""
+        ...
+
+
+class NumpyStore:
+    """Exact search over an in-memory matrix; saved as ``vectors.npy`` (no pickle)."""
+
+    kind = "numpy"
+    FILE = "vectors.npy"
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.vectors.shape[1])
+        k = min(max(k, 1), len(self))
+        scores = queries @ self.vectors.T  # (n_queries, len)
+        rows = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, rows, axis=1), rows.astype(np.int64)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ntotal": len(self)}
+
+    def reconstruct(self) -> np.ndarray:
+        return self.vectors
+
+    def save(self, folder: Path) -> list[str]:
+        np.save(Path(folder) / self.FILE, self.vectors, allow_pickle=False)
+        return [self.FILE]
+
+    @classmethod
+    def load(cls, folder: Path, record: dict[str, Any]) -> NumpyStore:
+        return cls(np.load(Path(folder) / cls.FILE, allow_pickle=False))
+
+
+Loader = Callable[[Path, dict[str, Any]], VectorStore]
+Builder = Callable[[np.ndarray, dict[str, Any]], VectorStore]
+
+# kind -> (build from vectors, load from a version folder + manifest record)
+BACKENDS: dict[str, tuple[Builder, Loader]] = {
+    **{
+        kind: (
+            lambda v, p, kind=kind: vector_index.build(v, kind=kind, params=p),
+            vector_index.FaissStore.load,
+        )
+        for kind in vector_index.KINDS
+    },
+    "numpy": (lambda v, p: NumpyStore(v), NumpyStore.load),
+}
+
+
+def build(vectors: np.ndarray, *, kind: str = "auto", params: dict | None = None) -> VectorStore:
+    """A store of ``kind`` over ``vectors``; ``auto`` picks by size (rag.vector_index)."""
+    if kind == "auto":
+        return vector_index.build(vectors, kind="auto", params=params)
+    return _backend(kind)[0](vectors, params or {})
+
+
+def load(folder: Path, record: dict[str, Any]) -> VectorStore:
+    """Open the store a manifest's ``index`` record describes (kind ``flat`` if unrecorded)."""
+    return _backend(record.get("kind", "flat"))[1](folder, record)
+
+
+def _backend(kind: str) -> tuple[Builder, Loader]:
+    if kind not in BACKENDS:
+        raise ValueError(
+            f"Unknown vector store kind {kind!r}; known: 'auto', {', '.join(map(repr, BACKENDS))}"
+        )
+    return BACKENDS[kind]
