@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup install model index run test lint eval bench-quality browser llm clean
+.PHONY: setup install model index run test lint eval bench bench-quality browser llm clean
 
 setup: install model index
 
@@ -47,6 +47,13 @@ test: setup browser lint
 eval: setup
 	mkdir -p artifacts
 	$(RAG) eval --gold eval/gold.jsonl --index $(INDEX) --json artifacts/eval.json
+
+# Speed (bench.speed) and scale (bench.scale) figures: docs/performance.md, artifacts/.
+# Share the CPU: flock /tmp/rag-cpu.lock make bench
+bench: setup
+	$(PY) -m pip install -q -e '.[fast]'
+	$(PY) -m bench.speed
+	$(PY) -m bench.scale
 
 bench-quality: setup
 	$(PY) -m eval.benchmark
