@@ -112,7 +112,7 @@ def _write_version(data: IndexData, folder: Path) -> None:
         "model": asdict(data.model),
         "dimension": data.model.dim,
         "chunking": data.chunking,
-        "index": index.describe(),
+        "index": {**index.describe(), "requested": data.index_kind},
         "documents": {d.doc_id: d.content_hash for d in data.documents.values()},
         "files": {name: _sha256(folder / name) for name in files},
     }
@@ -227,7 +227,8 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         terms=terms,
         vectors=np.asarray(vectors, dtype=np.float32),
         chunking=manifest.get("chunking", {}),
-        index_kind=manifest.get("index", {}).get("kind", "auto"),
+        # What was asked for ("auto" unless set), so a grown index can change kind.
+        index_kind=manifest.get("index", {}).get("requested", "auto"),
         vector_store=index,
     )
 

@@ -95,7 +95,7 @@ class FaissStore:
         """Read ``vectors.faiss``; the manifest's search parameters win over the file's."""
         index = faiss.read_index(str(Path(folder) / FILE))
         kind = record.get("kind") or kind_of(index)
-        params = {k: v for k, v in record.items() if k not in ("kind", "ntotal")}
+        params = {k: v for k, v in record.items() if k not in ("kind", "ntotal", "requested")}
         return cls(index, kind, params)
 
 

@@ -101,7 +101,7 @@ def test_save_load_keeps_kind_parameters_and_hits(tmp_path, dataset, kind, param
     _, manifest = read_manifest(tmp_path)
     loaded = load_index(tmp_path)
     record = loaded.search_index().describe()
-    assert manifest["index"] == record
+    assert manifest["index"] == {**record, "requested": kind}
     assert record["kind"] == kind and {k: record[k] for k in params} == params
     after = loaded.search_index().search(queries, 20)
     np.testing.assert_array_equal(before[1], after[1])
@@ -172,3 +172,13 @@ def test_the_recall_check_can_fail(dataset, kind, params):
     base, queries = dataset
     _, rows = vector_index.build(base, kind=kind, params=params).search(queries, 10)
     assert recall_at_10(rows, brute_force(base, queries, 10)[1]) < 0.95
+
+
+def test_an_auto_index_stays_auto_after_a_reload(tmp_path, dataset):
+    """The manifest records the kind built and the kind asked for; a reloaded small index
+    must not stay exact forever once it grows past the threshold."""
+    base, _ = dataset
+    save_index(make_data(base[:500]), tmp_path)
+    _, manifest = read_manifest(tmp_path)
+    assert manifest["index"]["kind"] == "flat" and manifest["index"]["requested"] == "auto"
+    assert load_index(tmp_path).index_kind == "auto"
