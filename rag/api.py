@@ -9,6 +9,8 @@ the new one, never a half-built one.
 from __future__ import annotations
 
 import builtins
+import contextlib
+import fcntl
 import logging
 import re
 import threading
@@ -28,7 +30,7 @@ from .errors import IndexMismatchError, IndexNotFoundError, InvalidQuestionError
 from .indexing import UpdateReport, empty_index, update_index
 from .loaders import load_bytes, load_documents
 from .retrieval import Mode, Retriever
-from .store import IndexData, load_index, rebuild_hint, save_index
+from .store import IndexData, load_index, read_manifest, rebuild_hint, save_index
 from .textnorm import detect_lang, normalize
 from .types import Answer, Document, Hit, Lang
 
@@ -195,34 +197,56 @@ class QA:
         return self._update(add=docs, progress=progress)
 
     def remove(self, doc_ids: Iterable[str]) -> UpdateReport:
-        ids = list(doc_ids)
-        unknown = [d for d in ids if d not in self.data.documents]
-        if unknown:
-            raise KeyError(
-                f"No document(s) {unknown} in the index; known: {sorted(self.data.documents)}"
-            )
-        return self._update(remove=ids)
+        """Remove documents by ``doc_id``; unknown ids raise ``KeyError`` and change nothing."""
+        return self._update(remove=list(doc_ids), strict_remove=True)
 
-    def _update(self, *, add=(), remove=(), progress: bool = False) -> UpdateReport:
-        with self._write_lock:
+    def _update(
+        self,
+        *,
+        add=(),
+        remove=(),
+        progress: bool = False,
+        strict_remove: bool = False,
+        fresh: bool = False,
+    ) -> UpdateReport:
+        # The folder lock serialises writers across processes (and across QA objects on one
+        # folder); each starts from the latest saved version, so no writer's update is lost.
+        with self._write_lock, _update_lock(self.index_dir):
+            base = self.data if fresh else self._latest_saved()
+            unknown = [d for d in remove if d not in base.documents] if strict_remove else []
+            if unknown:
+                raise KeyError(
+                    f"No document(s) {unknown} in the index; known: {sorted(base.documents)}"
+                )
             data, report = update_index(
-                self.data,
+                base,
                 add=add,
                 remove=remove,
                 embedder=self.embedder,
                 settings=self.settings,
                 progress=progress,
             )
-            if (
-                report.added
-                or report.updated
-                or report.removed
-                or data.chunking != self.data.chunking
-            ):
+            if report.added or report.updated or report.removed or data.chunking != base.chunking:
                 save_index(data, self.index_dir)
-            self._snapshot = _Snapshot(data, Retriever(data, self.embedder, self.settings))
+            if data is not self.data:
+                self._snapshot = _Snapshot(data, Retriever(data, self.embedder, self.settings))
         log.info("index updated: %s", report)
         return report
+
+    def _latest_saved(self) -> IndexData:
+        """This QA's data, or the saved version if another writer changed the folder since."""
+        try:
+            _, manifest = read_manifest(self.index_dir)
+        except IndexNotFoundError:
+            return self.data
+        ours = {d.doc_id: d.content_hash for d in self.data.documents.values()}
+        if manifest.get("documents") == ours and manifest.get("chunking") == self.data.chunking:
+            return self.data
+        log.info("the index at %s was changed by another writer; reloading it", self.index_dir)
+        data = load_index(self.index_dir)
+        _check_model_name(data, self.settings, self.index_dir)
+        _check_model(data, self.embedder, self.index_dir)
+        return data
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str):
@@ -284,7 +308,7 @@ def build(
     old = None if rebuild else _existing(index_dir, embedder, settings)
     qa = QA(index_dir, old or empty_index(embedder, settings), embedder, settings)
     removed = set(qa.data.documents) - {d.doc_id for d in docs} if prune else set()
-    report = qa._update(add=docs, remove=removed, progress=progress)
+    report = qa._update(add=docs, remove=removed, progress=progress, fresh=rebuild)
     if old is None and not (report.added or report.updated):
         save_index(qa.data, index_dir)
     return qa
@@ -318,6 +342,19 @@ def _check_model(data: IndexData, embedder: Embedder, index_dir: Path) -> None:
             f"dimension {embedder.dim}, fingerprint {embedder.info.fingerprint}. "
             + rebuild_hint(index_dir)
         )
+
+
+@contextlib.contextmanager
+def _update_lock(index_dir: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``index_dir/.update.lock`` (not ``store``'s ``.lock``,
+    which ``save_index`` takes itself: a second flock on it from this process would block)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with builtins.open(index_dir / ".update.lock", "a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 _ = builtins  # keep a reference to the real open() for readers of this module
