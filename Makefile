@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup install model index run test lint eval bench bench-quality browser llm clean
+.PHONY: setup install model index run test lint eval bench bench-scale bench-quality browser llm clean
 
 setup: install model index
 
@@ -53,6 +53,10 @@ eval: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[fast]'
 	$(PY) -m bench.speed
+	$(PY) -m bench.scale
+
+# Index types at 10k/100k/1M vectors (about 45 min; split with --sizes): docs/performance.md.
+bench-scale: setup
 	$(PY) -m bench.scale
 
 bench-quality: setup
