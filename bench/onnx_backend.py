@@ -37,7 +37,7 @@ def export(st_model, folder: Path, *, quantize: bool = True) -> Path:
                 args,
                 str(tmp),
                 input_names=["input_ids", "attention_mask"],
-                output_names=["embedding"],
+                output_names=["sentence_embedding"],
                 dynamic_shapes=({0: batch, 1: seq}, {0: batch, 1: seq}),
                 dynamo=True,
                 external_data=True,

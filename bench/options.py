@@ -147,7 +147,12 @@ def _onnx_embedders(ref, settings: Settings, embedders: dict) -> str:
 
         folder = Path(settings.cache_dir) / "onnx" / ref.info.fingerprint
         path = onnx_backend.export(ref._model, folder, quantize=True)
-        embedders["onnx-int8"] = onnx_backend.OnnxEmbedder(ref._model, path)
+        onnx = onnx_backend.OnnxEmbedder(ref._model, path)
+        probe = ["서울은 대한민국의 수도이다. " * 8, "A short line.", "짧은 문장"]
+        cos = _cosines(ref.encode_documents(probe), onnx.encode_documents(probe, batch_size=2))
+        if cos["min"] < 0.9:
+            return f"failed: vectors far from fp32 (min cosine {cos['min']:.3f})"
+        embedders["onnx-int8"] = onnx
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not fatal
         log.warning("ONNX int8 path unavailable: %s", exc)
         return f"failed: {type(exc).__name__}: {str(exc)[:400]}"

@@ -198,4 +198,9 @@ def plot(res: dict, path: Path) -> None:
 
 
 def console(res: dict) -> str:
-    return "\n\n".join([ratio_table(res), options_table(res), latency_table(res), cold_table(res)])
+    parts = [options_table(res)] if "options" in res else []
+    if "systems" in res:
+        parts += [build_table(res), latency_table(res), cold_table(res)]
+    if "ratios" in res:
+        parts.insert(0, ratio_table(res))
+    return "\n\n".join(parts)

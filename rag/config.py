@@ -55,7 +55,9 @@ class Settings:
     llm_passages: int = 3  # top hits the model reads, numbered [1]..[k]
     # Embedding.
     batch_size: int = 16
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    # "auto": bf16 where the CPU has native bf16 (2.3x faster embedding, same hit@5), else
+    # fp32. Indexes are interchangeable across precisions; see docs/performance.md.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:
