@@ -1,8 +1,8 @@
 """One system's build and query figures, measured in a fresh process: ``python -m bench.workload``.
 
 ``bench.speed`` starts one of these per system (the product before and after,
-the LangChain-tutorial baseline) so that each peak RSS (``ru_maxrss``, which
-counts torch's memory, unlike tracemalloc) belongs to that system alone. Each
+the LangChain-tutorial baseline) so that each peak RSS (the kernel's high-water
+mark, which counts torch's memory, unlike tracemalloc) belongs to that system alone. Each
 corpus is built in turn, smallest first, and the questions are asked warm.
 """
 
@@ -26,8 +26,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    ``VmHWM`` first: ``ru_maxrss`` survives ``exec`` on Linux, so a worker started
+    by a parent that had loaded two models would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:

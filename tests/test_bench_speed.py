@@ -74,7 +74,7 @@ def test_sweep_covers_sorting_and_batches(results):
 def test_systems_build_and_answer(results):
     systems = results["systems"]
     assert systems["before"]["precision"] == BEFORE["precision"]
-    assert systems["after"]["precision"] == _pick_precision(Settings().precision)
+    assert systems["after"]["precision"] == _pick_precision(Settings.from_env().precision)
     for name, s in systems.items():
         assert s["rss_peak_mb"] >= s["rss_after_load_mb"] > 0, name
         for corpus in ("bundled", "bench"):
