@@ -39,14 +39,17 @@ def _split_line(line: str) -> list[tuple[int, int]]:
         return _strip_span(line, 0, len(line))
     with _kiwi_lock:  # Kiwi objects are not documented as thread-safe
         sents = _kiwi().split_into_sents(line)
+    # Kiwi's sentences only say where to cut: each span runs to the next sentence's start,
+    # so characters Kiwi skips (it treats U+2800 as a space; found by fuzz/) stay in a span.
+    ends = [sent.start for sent in sents[1:]] + [len(line)]
     spans: list[tuple[int, int]] = []
-    for sent in sents:
-        piece = line[sent.start : sent.end]
-        cut = sent.start
-        for match in _ENGLISH_END.finditer(piece):
-            spans.extend(_strip_span(line, cut, sent.start + match.start()))
-            cut = sent.start + match.end()
-        spans.extend(_strip_span(line, cut, sent.end))
+    cut = 0
+    for sent, end in zip(sents, ends, strict=True):
+        for match in _ENGLISH_END.finditer(line, sent.start, sent.end):
+            spans.extend(_strip_span(line, cut, match.start()))
+            cut = match.end()
+        spans.extend(_strip_span(line, cut, end))
+        cut = end
     return spans or _strip_span(line, 0, len(line))
 
 
