@@ -113,37 +113,23 @@ def markdown(res: dict, plot: Path | None) -> str:
         f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{'QUICK smoke run, not for quoting; ' if cfg['quick'] else ''}"
         f"{cfg['cpu']['cores']} cores, bf16 {'yes' if cfg['cpu']['bf16'] else 'no'}, "
-        f"VNNI {'yes' if cfg['cpu']['vnni'] else 'no'}; whole run {res['total_s'] / 60:.1f} min "
+        f"VNNI {'yes' if cfg['cpu']['vnni'] else 'no'}; bench time {res['total_s'] / 60:.1f} min "
         "under `flock /tmp/rag-cpu.lock`.",
         "",
-        f"Task: {t['questions']['korquad']} KorQuAD + {t['questions']['belebele']} Belebele "
-        f"questions (seed {t['seed']}) over their gold passages plus {t['distractors']} "
+        f"Options task: {t['questions']['korquad']} KorQuAD + {t['questions']['belebele']} "
+        f"Belebele questions (seed {t['seed']}) over their gold passages plus {t['distractors']} "
         f"distractors: {t['passages']} passages, {t['chunks']} chunks, "
         f"{t['mean_tokens_per_chunk']:.0f} tokens per chunk. ONNX int8: {res['options']['onnx']}.",
-        "",
-        "### Speed-ups from one run",
-        "",
-        ratio_table(res),
-        "",
-        "### Embedding options (same chunks, same process)",
-        "",
-        options_table(res),
-        "",
-        sweep_table(res),
-        "",
-        "### Index build and peak memory (one process per system)",
-        "",
-        build_table(res),
-        "",
-        "### Warm query latency",
-        "",
-        latency_table(res),
-        "",
-        "### Cold start",
-        "",
-        cold_table(res),
     ]
-    if plot is not None:
+    if "ratios" in res:
+        parts += ["", "### Speed-ups from one run", "", ratio_table(res)]
+    parts += ["", "### Embedding options (same chunks, same process)", "", options_table(res),
+              "", sweep_table(res)]  # fmt: skip
+    if "systems" in res:
+        parts += ["", "### Index build and peak memory (one process per system)", "",
+                  build_table(res), "", "### Warm query latency", "", latency_table(res),
+                  "", "### Cold start", "", cold_table(res)]  # fmt: skip
+    if plot is not None and "systems" in res:
         parts += ["", f"![speed]({plot.name})"]
     return "\n".join(parts + [END])
 

@@ -80,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ratios"] = ratios(results)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    if "ratios" in results and not args.no_docs:
+    if "options" in results and not args.no_docs:
         plot = args.plot or args.out.with_suffix(".png")
-        report.plot(results, plot)
+        if "systems" in results:
+            report.plot(results, plot)
         report.write_markdown(results, args.out, plot=plot)
     sys.stdout.write(report.console(results) + "\n")
     return 0
