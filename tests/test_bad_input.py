@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import json
+from pathlib import Path
 
 import pytest
 
 import rag
+from rag.loaders import load_bytes
 from rag.store import CURRENT
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\x00\x01\x02", "\u200b\u200b"])
@@ -113,3 +119,103 @@ def test_empty_folder_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(rag.DocumentError):
         rag.build([tmp_path / "empty"], index_dir=tmp_path / "index")
+
+
+# --- uploads the issue lists: huge, encrypted or broken PDF, wrong encoding, scripts --------
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page text PDF (the same builder as the fuzzing seeds)."""
+    spec = importlib.util.spec_from_file_location("make_seeds", ROOT / "fuzz" / "make_seeds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.text_pdf(text)
+
+
+def _encrypted(pdf: bytes, password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    # RC4: pypdf needs the optional cryptography package to write (or read) AES.
+    writer.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_huge_document_names_the_size_limit():
+    with pytest.raises(rag.DocumentError, match=r"the limit is 20,000,000 bytes.*Split the file"):
+        load_bytes(b"a " * 10_000_001, filename="huge.txt")
+
+
+def test_encrypted_pdf_says_how_to_decrypt():
+    pdf = _pdf("Seoul AI Business Pledge, 22 May 2024")
+    with pytest.raises(rag.DocumentError, match="encrypted PDF; decrypt it first"):
+        load_bytes(_encrypted(pdf, "secret"), filename="locked.pdf")
+    # Owner-only restrictions (empty user password) are opened, as a PDF viewer does.
+    doc = load_bytes(_encrypted(pdf, ""), filename="restricted.pdf")
+    assert "Pledge" in doc.text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"%PDF-1.4\n1 0 obj << /Type /Catalog", b"%PDF-1.7\n" + bytes(range(256)) * 4, b"not a pdf"],
+)
+def test_broken_pdf_is_a_document_error(data):
+    with pytest.raises(rag.DocumentError, match="cannot read this PDF|empty after extraction"):
+        load_bytes(data, filename="broken.pdf")
+
+
+def test_korean_legacy_encodings_are_decoded_others_named():
+    ko = "서울 AI 기업 서약에는 삼성전자와 네이버가 참여했다."
+    # CP949/EUC-KR is still common on Korean sites: decoded, not rejected.
+    assert load_bytes(ko.encode("cp949"), filename="ko.txt").text == ko
+    html = b'<html><meta charset="euc-kr"><p>' + ko.encode("euc-kr") + b"</p></html>"
+    assert load_bytes(html, filename="ko.html").text == ko
+    # Latin-1 or Windows-1252 bytes are not guessed at: a clear error with the fix. (Other
+    # East Asian multi-byte encodings can decode as CP949 Hangul: see docs/reliability.md.)
+    for data in ("Café naïve déjà vu".encode("latin-1"), "“quoted” – dash".encode("cp1252")):
+        with pytest.raises(rag.DocumentError, match="not UTF-8 or CP949.*re-save it as UTF-8"):
+            load_bytes(data, filename="other.txt")
+
+
+def test_html_scripts_are_dropped_from_the_text():
+    html = (
+        b"<html><body><p>Visible text about the pledge.</p>"
+        b"<script>alert('x'); window.__pwned = 1</script><style>p{}</style>"
+        b'<p onclick="evil()">More &lt;b&gt;text&lt;/b&gt;.</p></body></html>'
+    )
+    text = load_bytes(html, filename="page.html").text
+    assert "Visible text" in text and "<b>text</b>" in text  # entities become text
+    assert "alert" not in text and "__pwned" not in text and "evil" not in text
+
+
+def _encrypted_pdf_upload() -> bytes:
+    return _encrypted(_pdf("Seoul AI Business Pledge"), "secret")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        ("locked.pdf", _encrypted_pdf_upload, "encrypted pdf"),
+        ("broken.pdf", lambda: b"%PDF-1.4\n1 0 obj << /Type /Catalog", "cannot read this pdf"),
+        ("latin1.txt", lambda: "Café déjà vu".encode("latin-1"), "not utf-8 or cp949"),
+        ("scripts-only.html", lambda: b"<script>alert(1)</script>", "empty after extraction"),
+        ("huge.txt", lambda: b"a " * 600_000, "limit"),
+    ],
+)
+def test_bad_uploads_through_the_app_show_a_message_not_a_traceback(
+    index_copy, tmp_path, name, make, expected
+):
+    from rag.ui import ChatApp
+
+    qa = rag.open(index_copy)
+    app = ChatApp(qa, pace=0, max_file_mb=1, llm=(False, "not installed"))
+    before = (index_copy / CURRENT).read_text(encoding="utf-8")
+    path = tmp_path / name
+    path.write_bytes(make())
+    status, *_ = app.upload([str(path)], progress=lambda *a, **k: None)
+    assert "✗" in status and expected in status.lower(), status
+    assert "Traceback" not in status and "a bug" not in status
+    assert (index_copy / CURRENT).read_text(encoding="utf-8") == before
+    assert len(qa.data.documents) == len(rag.open(index_copy).data.documents)
