@@ -74,9 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["chunk_table"] = chunk_table_memory(args.data)
         for name in args.sets:
             for n in args.sizes:
-                rows = list(run_set(name, n, args))
-                _merge(results, rows)
-                _write(args.json, results)  # after each set: an interrupted run keeps its work
+                for row in run_set(name, n, args):
+                    _merge(results, [row])
+                    _write(args.json, results)  # an interrupted run keeps its work
     if not args.quick:
         scale_report.write(results, out=args.out, plot=args.plot)
     log.info("results in %s", args.json)

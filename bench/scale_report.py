@@ -11,6 +11,14 @@ from pathlib import Path
 START, END = "<!-- scale:start -->", "<!-- scale:end -->"
 SETS = ("synthetic", "spread", "real+noise")
 TARGET = 0.95
+COLORS = {
+    "flat": "C0",
+    "hnsw M=16": "C1",
+    "hnsw M=32": "C2",
+    "hnsw": "C2",
+    "ivf": "C3",
+    "ivfpq": "C4",
+}
 
 
 def write(results: dict, *, out: Path, plot: Path) -> None:
@@ -361,7 +369,7 @@ def _plot(runs: list[dict], path: Path) -> None:
         curves.setdefault(label, []).append((_latency(by_set), recall))
     for label, points in sorted(curves.items()):
         points.sort()
-        left.plot(*zip(*points, strict=True), marker="o", label=label)
+        left.plot(*zip(*points, strict=True), marker="o", label=label, color=COLORS.get(label))
     left.axhline(TARGET, color="grey", linestyle=":")
     left.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     right.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -376,7 +384,7 @@ def _plot(runs: list[dict], path: Path) -> None:
     for kind in ("flat", "hnsw", "ivf", "ivfpq"):
         pts = sorted((n, _latency(b)) for (n, k), (_, b) in best.items() if k == kind)
         if pts:
-            right.plot(*zip(*pts, strict=True), marker="o", label=kind)
+            right.plot(*zip(*pts, strict=True), marker="o", label=kind, color=COLORS[kind])
     right.set(
         xscale="log",
         yscale="log",
