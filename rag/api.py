@@ -3,7 +3,9 @@
 A ``QA`` holds an immutable snapshot (index data + retriever). Updates build a
 new snapshot, save it atomically, then swap the reference under a lock, so a
 question being answered while a document is added sees either the old index or
-the new one, never a half-built one.
+the new one, never a half-built one. Writers (threads, other ``QA`` objects, other
+processes) take a lock file in the index folder and start from the latest saved
+version, so no update is lost; readers see another process's changes after reopening.
 """
 
 from __future__ import annotations
