@@ -102,6 +102,7 @@ FALLBACK_KINDS = {
     "no_citation": "no sentence cites a passage",
     "unsupported_fact": "failed the citation check",
     "empty": "the model returned nothing",
+    "restates_question": "only restated the question",
     "refusal_overridden": "said the documents do not say",
 }
 
@@ -110,7 +111,8 @@ def fallback_kind(reason: str) -> str | None:
     """The FALLBACK_KINDS key for an ``Answer.fallback_reason`` ("other" if unknown)."""
     if not reason:
         return None
-    for kind in ("no_citation", "empty", "refusal_overridden", "unsupported_fact"):
+    for kind in ("no_citation", "empty", "restates_question", "refusal_overridden",
+                 "unsupported_fact"):  # fmt: skip
         if FALLBACK_KINDS[kind] in reason:
             return kind
     return "other"

@@ -376,6 +376,7 @@ def test_llm_counts_fallbacks_by_kind_and_claim_verdicts(llm_report) -> None:
         "no_citation": 1,
         "unsupported_fact": 1,
         "empty": 0,
+        "restates_question": 0,
         "refusal_overridden": 1,
         "other": 0,
     }
@@ -396,6 +397,7 @@ def test_llm_counts_fallbacks_by_kind_and_claim_verdicts(llm_report) -> None:
     [
         ("", None),
         ("The generated answer failed the citation check (the model returned nothing); x", "empty"),
+        ("The generated answer only restated the question: x", "restates_question"),
         ("something new", "other"),
     ],
 )

@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from rag import Answer, RagError, Settings
 from rag.answer import REFUSAL
-from rag.evaluation import score_answer
+from rag.evaluation import fallback_kind, score_answer
 from rag.llm import GENERATION_LOCK, is_available, unavailable_reason
 from rag.llm.chat_models import make_chat_model, parse_llm
 
@@ -138,6 +138,10 @@ def test_a_fabricated_number_falls_back_to_the_extractive_answer(llm_qa):
     answer = llm_qa.ask(PLEDGE_Q, answerer="llm")
     assert answer.mode == "extractive"
     assert "15" in answer.fallback_reason and "citation check" in answer.fallback_reason
+    assert fallback_kind(answer.fallback_reason) == "unsupported_fact"
+    # The verdict on the rejected sentence stays, without the prompt's passage numbers.
+    assert [(c.status, c.citations) for c in answer.claims] == [("unsupported", ())]
+    assert "15" in answer.claims[0].reason
     extractive = llm_qa.ask(PLEDGE_Q, answerer="extractive")
     assert answer.text == extractive.text and answer.citations == extractive.citations
 
@@ -153,6 +157,23 @@ def test_an_answer_without_citations_falls_back(llm_qa):
     llm_qa.chat_model = fake("Samsung Electronics and Naver signed it.")
     answer = llm_qa.ask(PLEDGE_Q, answerer="llm")
     assert answer.mode == "extractive" and "[n]" in answer.fallback_reason
+    assert fallback_kind(answer.fallback_reason) == "no_citation"
+    assert [c.status for c in answer.claims] == ["unsupported"]
+
+
+def test_an_empty_reply_falls_back(llm_qa):
+    llm_qa.chat_model = fake("\n\n")  # an empty stream is LangChain's error, not a reply
+    answer = llm_qa.ask(PLEDGE_Q, answerer="llm")
+    assert answer.mode == "extractive" and fallback_kind(answer.fallback_reason) == "empty"
+
+
+def test_an_answer_that_only_restates_the_question_falls_back(llm_qa):
+    n = which_passage(llm_qa, "삼성전자")
+    llm_qa.chat_model = fake(f"The companies that signed the Seoul AI Business Pledge are [{n}].")
+    answer = llm_qa.ask(PLEDGE_Q, answerer="llm")
+    assert answer.mode == "extractive"
+    assert fallback_kind(answer.fallback_reason) == "restates_question"
+    assert answer.text == llm_qa.ask(PLEDGE_Q, answerer="extractive").text
 
 
 def test_an_uncited_sentence_is_reported_unsupported_but_kept(llm_qa):
@@ -171,6 +192,7 @@ def test_a_refusal_on_an_unanswerable_question_is_a_refusal(llm_qa):
     llm_qa.chat_model = fake(REFUSAL["en"])
     answer = llm_qa.ask("What is the boiling point of mercury?", answerer="llm")
     assert answer.refused and answer.text == REFUSAL["en"] and answer.mode == "llm"
+    assert fallback_kind(answer.fallback_reason) is None
 
 
 def test_a_paraphrased_refusal_counts_as_a_refusal(llm_qa):
@@ -184,6 +206,7 @@ def test_a_refusal_the_extractive_answerer_contradicts_falls_back_to_it(llm_qa):
     answer = llm_qa.ask(PLEDGE_Q, answerer="llm")
     assert not answer.refused and answer.mode == "extractive"
     assert "said the documents do not say" in answer.fallback_reason
+    assert fallback_kind(answer.fallback_reason) == "refusal_overridden"
 
 
 # --- streaming -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from rag.llm.claims import (
     strip_markers,
 )
 from rag.llm.prompt import PROMPT_VERSION, Passage, build_messages, instructions
+from rag.llm.restate import new_words, restates_question
 from rag.llm.translit import hangul_key, latin_key
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
@@ -237,3 +238,44 @@ def test_instructions_name_the_language_and_the_fixed_refusal(lang):
     assert ("Korean" in text) == (lang == "ko")
     assert REFUSAL[lang] in text
     assert "[1]" in text
+
+
+# --- answers that only restate the question (seen in the v1 gold run) -----------------
+
+HOLLOW = [
+    ("Which French minister of state was listed among the attendees of the AI Global Forum?",
+     "The French minister of state who was listed among the attendees of the AI Global "
+     "Forum was [1].", FORUM),
+    ("Which reporter wrote the article about Park Jin at REAIM 2023?",
+     "The reporter who wrote the article about Park Jin at REAIM 2023 is [1].", REAIM),
+    ("박진 장관은 16일 라운드테이블에서 AI의 개발과 사용에 무엇이 모두 존재한다고 말했나요?",
+     "네, 박진 장관은 16일 라운드테이블에서 AI의 개발과 사용에 모두 존재한다고 말했나요. [1]",
+     REAIM),
+]  # fmt: skip
+ANSWERED = [
+    ("REAIM 2023 회의는 언제 열렸나요?",
+     "REAIM 2023 회의는 2월 15일부터 16일까지 열렸습니다. [1]"),
+    ("대한항공의 2025년 4분기 매출은 얼마인가요?",
+     "대한항공의 2025년 4분기 매출은 4조5516억원입니다. [1]"),
+    ("2023년 REAIM 회의의 네덜란드 측 공동 주최자는 누구인가요?",
+     "공동 주최자는 훅스트라입니다 [1]."),
+    ("Which French minister of state attended?", "Zacharopoulou [1]."),
+    ("Did Korea attend?", "Yes [1]."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "answer", "doc"), HOLLOW)
+def test_an_answer_that_only_restates_the_question_is_caught(question, answer, doc):
+    assert restates_question(answer, question)
+    # Why it is needed: every fact in it is in the passage, so the claim check passes it.
+    assert not check_answer(answer, {1: doc}, question=question).failed
+
+
+@pytest.mark.parametrize(("question", "answer"), ANSWERED)
+def test_an_answer_with_a_new_word_is_not_a_restatement(question, answer):
+    assert new_words(answer, question)
+    assert not restates_question(answer, question)
+
+
+def test_an_empty_answer_is_not_called_a_restatement():
+    assert not restates_question(" [1]. ", "Who?")

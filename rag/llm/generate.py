@@ -29,6 +29,7 @@ from .chat_models import make_chat_model
 from .citations import attach_citations
 from .claims import MARKER, check_answer, romanisations, strip_markers
 from .prompt import Passage, build_messages
+from .restate import restates_question
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ CHECK_FAILED = (
     "The generated answer failed the citation check ({reason}); "
     "this is the extractive answer instead."
 )
+RESTATED = "The generated answer only restated the question: this is the extractive answer."
 REFUSAL_OVERRIDDEN = (
     "The model said the documents do not say, but they do: this is the extractive answer instead."
 )
@@ -122,13 +124,22 @@ def finish(
         if extractive.refused:
             return replace(extractive, mode="llm")
         return replace(extractive, fallback_reason=REFUSAL_OVERRIDDEN)
+    if restates_question(text, question):  # passes the claim check, answers nothing
+        log.info("generated answer only restates the question: %r", text)
+        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        return replace(extractive, fallback_reason=RESTATED)
     sources = {p.n: _check_text(p) for p in passages}
     checked = check_answer(text, sources, question=question)
     if not text or checked.failed:
         reason = checked.reason if text else "the model returned nothing"
         log.info("generated answer rejected (%s): %r", reason, text)
         extractive = _extractive(qa, question, hits, lang, search_query, data)
-        return replace(extractive, fallback_reason=CHECK_FAILED.format(reason=reason))
+        # Keep the verdicts on the rejected sentences (they say what was caught); their
+        # numbers were the prompt's passages, not this answer's citations, so drop them.
+        rejected = [replace(c, citations=()) for c in checked.claims]
+        return replace(
+            extractive, fallback_reason=CHECK_FAILED.format(reason=reason), claims=rejected
+        )
     roman = romanisations(list(sources.values()))
     new_text, citations, claims = attach_citations(
         text,
