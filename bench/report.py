@@ -98,10 +98,14 @@ def cold_table(res: dict) -> str:
     return _table(["System", "Process start to first answer (s)"], rows)
 
 
+def _times(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}×"
+
+
 def ratio_table(res: dict) -> str:
     keys = list(res["ratios"])
     names = list(res["ratios"][keys[0]])
-    rows = [[n, *(f"{res['ratios'][k].get(n, float('nan')):.2f}×" for k in keys)] for n in names]
+    rows = [[n, *(_times(res["ratios"][k].get(n)) for k in keys)] for n in names]
     return _table(["Figure (speed-up, > 1 is better; memory: ratio)", *keys], rows)
 
 
