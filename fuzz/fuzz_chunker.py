@@ -13,7 +13,7 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports(include=["rag"]):
+with atheris.instrument_imports(include=["rag.chunking", "rag.sentences", "rag.textnorm"]):
     from rag.chunking import chunk_document
     from rag.textnorm import normalize
     from rag.types import Document

@@ -13,7 +13,7 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports(include=["rag", "pypdf"]):
+with atheris.instrument_imports(include=["rag.loaders", "rag.textnorm", "pypdf"]):
     import pypdf  # noqa: F401  (imported here so its modules are instrumented)
 
     from rag.errors import DocumentError
