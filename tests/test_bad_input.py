@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 from pathlib import Path
 
@@ -124,28 +123,22 @@ def test_empty_folder_is_an_error(tmp_path):
 # --- uploads the issue lists: huge, encrypted or broken PDF, wrong encoding, scripts --------
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page text PDF (the same builder as the fuzzing seeds)."""
+def _seed_builders():
+    """fuzz/make_seeds.py: the PDF builders the fuzzing seeds use, loaded from its file."""
     spec = importlib.util.spec_from_file_location("make_seeds", ROOT / "fuzz" / "make_seeds.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.text_pdf(text)
+    return module
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page text PDF."""
+    return _seed_builders().text_pdf(text)
 
 
 def _encrypted(pdf: bytes, password: str) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    # RC4: pypdf needs the optional cryptography package to write (or read) AES.
-    writer.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def test_huge_document_names_the_size_limit():
-    with pytest.raises(rag.DocumentError, match=r"the limit is 20,000,000 bytes.*Split the file"):
-        load_bytes(b"a " * 10_000_001, filename="huge.txt")
+    """RC4: pypdf needs the optional cryptography package to write (or read) AES."""
+    return _seed_builders().encrypted_pdf(pdf, password)
 
 
 def test_encrypted_pdf_says_how_to_decrypt():
