@@ -50,7 +50,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data",
         type=Path,
         default=bench_data.default_data_dir(),
-        help="folder with korquad1/ and belebele/ (default: ../shared/benchdata)",
+        help="folder with korquad1/ and belebele/ (default: eval/data)",
     )
     p.add_argument("--n-korquad", type=int, default=300, help="KorQuAD questions (default 300)")
     p.add_argument("--n-belebele", type=int, default=300, help="Belebele questions (default 300)")
