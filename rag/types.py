@@ -62,6 +62,10 @@ class Citation:
     chunk_id: str = ""
     date: str = ""
     source: str = ""
+    # The whole sentence around the quote (the quote may be one list item or clause of it),
+    # and the document offset where that sentence starts.
+    context: str = ""
+    context_start: int = 0
 
 
 @dataclass(frozen=True)
