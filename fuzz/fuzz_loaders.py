@@ -18,6 +18,8 @@ with atheris.instrument_imports(include=["rag.loaders", "rag.textnorm", "pypdf"]
 
     from rag.errors import DocumentError
     from rag.loaders import load_bytes
+    from rag.loaders.html import html_text  # noqa: F401  (readers are imported lazily)
+    from rag.loaders.pdf import pdf_file  # noqa: F401
     from rag.textnorm import normalize
 
 EXTENSIONS = (".txt", ".md", ".html", ".pdf", ".htm", ".TXT")
