@@ -2,10 +2,15 @@
 
 Chunks never cut a sentence, so a citation quote is always readable. Each chunk
 keeps offsets into the document's normalised text; ``chunk_id`` is
-``<doc_id>#<start>-<end>``, stable for as long as the text is.
+``<doc_id>#<start>-<end>``, stable for as long as the text is. A chunk's
+``location`` is the document mark at its start ("p. 3", "§ Intro"); a chunk
+spanning rows of one sheet gets the whole range ("Sheet1!A2:D9").
 """
 
 from __future__ import annotations
+
+import bisect
+import re
 
 from .sentences import sentence_spans
 from .types import Chunk, Document
@@ -21,6 +26,7 @@ def chunk_document(doc: Document, *, chunk_size: int = 500, overlap: int = 1) ->
         raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
     spans = sentence_spans(doc.text)
     groups = _pack(spans, chunk_size=chunk_size, overlap=max(0, overlap))
+    offsets = [offset for offset, _ in doc.marks]
     return [
         Chunk(
             chunk_id=f"{doc.doc_id}#{start}-{end}",
@@ -29,6 +35,7 @@ def chunk_document(doc: Document, *, chunk_size: int = 500, overlap: int = 1) ->
             start=start,
             end=end,
             title=doc.title,
+            location=_location(doc.marks, offsets, start, end),
         )
         for start, end in groups
     ]
@@ -46,3 +53,19 @@ def _pack(spans: list[tuple[int, int]], *, chunk_size: int, overlap: int) -> lis
             break
         i = max(i + 1, j + 1 - overlap)
     return groups
+
+
+_CELLS = re.compile(r"^(.*)!([A-Z]+[0-9]+):([A-Z]+[0-9]+)$")
+
+
+def _location(marks, offsets: list[int], start: int, end: int) -> str:
+    """The mark in force at ``start``; for sheet rows, the range from start to end."""
+    first = bisect.bisect_right(offsets, start) - 1
+    if first < 0:
+        return ""
+    location = marks[first][1]
+    last = marks[bisect.bisect_left(offsets, end) - 1][1]
+    head, tail = _CELLS.match(location), _CELLS.match(last)
+    if head and tail and head.group(1) == tail.group(1):
+        return f"{head.group(1)}!{head.group(2)}:{tail.group(3)}"
+    return location

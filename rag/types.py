@@ -24,6 +24,9 @@ class Document:
     source: str = ""
     path: str = ""
     content_hash: str = ""
+    # Ascending (offset, location) pairs: from each offset on, the text is at that place
+    # in the original ("p. 3", "slide 2", "Sheet1!A1:D1", "§ Intro › Scope").
+    marks: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Chunk:
     start: int
     end: int
     title: str = ""
+    location: str = ""  # where the chunk starts in the original: "p. 3", "slide 2", ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Citation:
     # and the document offset where that sentence starts.
     context: str = ""
     context_start: int = 0
+    location: str = ""  # the chunk's location: "p. 3", "slide 2", "Sheet1!A1:D9", "§ 2 › 2.1"
 
 
 @dataclass(frozen=True)
