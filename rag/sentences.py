@@ -13,11 +13,12 @@ from functools import lru_cache
 
 _ENGLISH_END = re.compile(r"(?<=[a-z0-9\)\]][.!?])\s+(?=[A-Z\"'(\[])")
 _LINE = re.compile(r"[^\n]+")
-_kiwi_lock = threading.Lock()
+kiwi_lock = threading.Lock()  # hold it around every call on kiwi()
 
 
 @lru_cache(maxsize=1)
-def _kiwi():
+def kiwi():
+    """The one Kiwi analyser of the process (loads in about a second); see ``kiwi_lock``."""
     from kiwipiepy import Kiwi
 
     return Kiwi()
@@ -37,8 +38,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _split_line(line: str) -> list[tuple[int, int]]:
     if len(line) < 40:
         return _strip_span(line, 0, len(line))
-    with _kiwi_lock:  # Kiwi objects are not documented as thread-safe
-        sents = _kiwi().split_into_sents(line)
+    with kiwi_lock:  # Kiwi objects are not documented as thread-safe
+        sents = kiwi().split_into_sents(line)
     # Kiwi's sentences only say where to cut: each span runs to the next sentence's start,
     # so characters Kiwi skips (it treats U+2800 as a space; found by fuzz/) stay in a span.
     ends = [sent.start for sent in sents[1:]] + [len(line)]

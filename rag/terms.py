@@ -7,9 +7,8 @@ words, numbers, hanja), so particles and endings do not dilute BM25.
 from __future__ import annotations
 
 import re
-import threading
 
-from .sentences import _kiwi
+from .sentences import kiwi, kiwi_lock
 
 _CONTENT_TAGS = ("NNG", "NNP", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "MAG")
 _STOP_EN = frozenset(
@@ -17,7 +16,6 @@ _STOP_EN = frozenset(
     "that the their them these they this to was were what when where which who whom whose why "
     "with".split()
 )
-_lock = threading.Lock()
 _NUMBER_SEP = re.compile(r"(?<=\d)[,.](?=\d)")
 
 
@@ -25,8 +23,8 @@ def terms(text: str) -> list[str]:
     """Return the searchable terms of ``text`` in order (with repeats)."""
     if not text.strip():
         return []
-    with _lock:
-        tokens = _kiwi().tokenize(text)
+    with kiwi_lock:
+        tokens = kiwi().tokenize(text)
     out: list[str] = []
     for token in tokens:
         if not token.tag.startswith(_CONTENT_TAGS):
