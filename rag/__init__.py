@@ -10,6 +10,7 @@ from .api import QA, build, open
 from .config import Settings
 from .errors import (
     DocumentError,
+    DocumentNotFoundError,
     IndexCorruptedError,
     IndexMismatchError,
     IndexNotFoundError,
@@ -28,6 +29,7 @@ __all__ = [
     "Claim",
     "Document",
     "DocumentError",
+    "DocumentNotFoundError",
     "Hit",
     "IndexCorruptedError",
     "IndexMismatchError",

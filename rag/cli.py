@@ -1,4 +1,4 @@
-"""The ``rag`` command: index, ask, search, eval, models fetch.
+"""The ``rag`` command: index, ask, search, docs, remove, eval, models fetch, serve.
 
 Errors the library raises on purpose (``RagError``) print as one line with the
 fix and exit with status 2; anything else is a bug and shows its traceback.
@@ -7,13 +7,17 @@ fix and exit with status 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from types import ModuleType
+from typing import get_args
 
+from .config import Answerer, Mode
 from .errors import RagError
 
 log = logging.getLogger("rag")
@@ -21,11 +25,15 @@ log = logging.getLogger("rag")
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is not _cmd_serve:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.app_args = extra
+    if getattr(args, "func", None) is not _cmd_serve:  # the app sets up its own logging
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
@@ -42,7 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = p.add_subparsers(metavar="COMMAND")
+    for add in (_add_index, _add_ask, _add_search, _add_docs, _add_remove, _add_eval):
+        add(sub)
+    _add_models(sub)
+    _add_serve(sub)
+    return p
 
+
+def _index_dir(s: argparse.ArgumentParser) -> None:
+    """``--index-dir`` for every command; ``--index`` still works but is not shown."""
+    s.add_argument("--index-dir", default="index", help="index folder (default: index)")
+    s.add_argument("--index", dest="index_dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _add_index(sub) -> None:
     s = sub.add_parser("index", help="build or update the index from files or folders")
     s.add_argument("paths", nargs="*", default=["data/corpus"], help="default: data/corpus")
     _index_dir(s)
@@ -51,71 +72,70 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--if-missing", action="store_true", help="do nothing if an index exists")
     s.set_defaults(func=_cmd_index)
 
+
+def _add_ask(sub) -> None:
     s = sub.add_parser("ask", help="answer a question with citations")
     s.add_argument("question")
     _index_dir(s)
-    s.add_argument("--top-k", type=int, default=None)
-    s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
+    s.add_argument("--top-k", type=int, default=None, help="default: RAG_TOP_K (5)")
+    s.add_argument("--answerer", choices=get_args(Answerer), default=None)
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
     s.set_defaults(func=_cmd_ask)
 
+
+def _add_search(sub) -> None:
     s = sub.add_parser("search", help="show the passages retrieved for a query")
     s.add_argument("query")
     _index_dir(s)
-    s.add_argument("--top-k", type=int, default=5)
-    s.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    s.add_argument("--top-k", type=int, default=None, help="default: RAG_TOP_K (5)")
+    s.add_argument("--mode", choices=get_args(Mode), default="hybrid")
     s.set_defaults(func=_cmd_search)
 
+
+def _add_docs(sub) -> None:
     s = sub.add_parser("docs", help="list the indexed documents")
     _index_dir(s)
     s.set_defaults(func=_cmd_docs)
 
+
+def _add_remove(sub) -> None:
     s = sub.add_parser("remove", help="remove documents from the index by doc_id")
     s.add_argument("doc_ids", nargs="+")
     _index_dir(s)
     s.set_defaults(func=_cmd_remove)
 
+
+def _add_eval(sub) -> None:
     s = sub.add_parser("eval", help="score answers against a gold question file")
     s.add_argument("--gold", default="eval/gold.jsonl")
-    _index_dir(s, flag="--index")
+    _index_dir(s)
     s.add_argument("--json", dest="json_out", default=None, help="write the full report here")
-    s.add_argument("--answerer", choices=["extractive", "llm"], default=None)
+    s.add_argument("--answerer", choices=get_args(Answerer), default=None)
     s.add_argument("--lang", choices=["en", "ko"], default=None, help="only these questions")
-    s.add_argument(
-        "--merge",
-        nargs="+",
-        default=None,
-        metavar="REPORT",
-        help="answer nothing: merge --json reports of disjoint runs (e.g. --lang en, ko)",
-    )
-    s.add_argument(
-        "--min",
-        action="append",
-        default=[],
-        metavar="METRIC=VALUE",
-        help="fail when METRIC (e.g. answer.accuracy) is below VALUE; repeatable",
-    )
-    s.add_argument(
-        "--thresholds", default=None, help="JSON file of minimums (eval/thresholds.json)"
-    )
+    merge = "answer nothing: merge --json reports of disjoint runs (e.g. --lang en, ko)"
+    s.add_argument("--merge", nargs="+", default=None, metavar="REPORT", help=merge)
+    minimum = "fail when METRIC (e.g. answer.accuracy) is below VALUE; repeatable"
+    s.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help=minimum)
+    s.add_argument("--thresholds", default=None, help="JSON file of minimums (thresholds.json)")
     s.set_defaults(func=_cmd_eval)
 
+
+def _add_models(sub) -> None:
     models = sub.add_parser("models", help="manage model files").add_subparsers(metavar="ACTION")
     s = models.add_parser("fetch", help="download and verify the default model(s) into the cache")
     s.add_argument("--llm", action="store_true", help="also fetch the local LLM (1.1 GB)")
     s.add_argument("--verify", action="store_true", help="re-hash files already in the cache")
     s.set_defaults(func=_cmd_models_fetch)
-    return p
 
 
-def _index_dir(s: argparse.ArgumentParser, flag: str = "--index-dir") -> None:
-    s.add_argument(
-        flag,
-        "--index-dir" if flag != "--index-dir" else "--index",
-        dest="index_dir",
-        default="index",
-        help="index folder (default: index)",
+def _add_serve(sub) -> None:
+    s = sub.add_parser(
+        "serve",
+        add_help=False,  # --help goes to the app's own parser, with its options
+        help="run the chat app: the options of app.py (--index-dir, --host 127.0.0.1, --port "
+        "7860, ...; rag serve --help lists them)",
     )
+    s.set_defaults(func=_cmd_serve)
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -167,7 +187,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     import rag
 
-    qa = rag.open(args.index_dir)
+    qa = rag.open(args.index_dir, load_model=False)  # --mode bm25 needs no model
     for rank, hit in enumerate(qa.search(args.query, top_k=args.top_k, mode=args.mode), 1):
         text = " ".join(hit.chunk.text.split())
         print(f"{rank}. {hit.score:.4f} {hit.chunk.chunk_id}\n   {text[:200]}")
@@ -177,7 +197,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     import rag
 
-    for doc in rag.open(args.index_dir).documents():
+    for doc in rag.open(args.index_dir, load_model=False).documents():
         print(f"{doc.doc_id}\t{doc.date}\t{doc.title}")
     return 0
 
@@ -185,10 +205,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 def _cmd_remove(args: argparse.Namespace) -> int:
     import rag
 
-    try:
-        report = rag.open(args.index_dir).remove(args.doc_ids)
-    except KeyError as exc:
-        raise RagError(str(exc.args[0])) from None
+    report = rag.open(args.index_dir, load_model=False).remove(args.doc_ids)
     print(f"removed {', '.join(report.removed)}")
     return 0
 
@@ -228,6 +245,27 @@ def _cmd_models_fetch(args: argparse.Namespace) -> int:
     if args.llm:
         print(models.fetch_llm_model(progress=True))
     return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Run ``app.py``'s ``main`` with the arguments after ``serve``."""
+    aliases = {"--index": "--index-dir"}
+    argv = [aliases.get(a, a) for a in args.app_args]
+    argv = ["--index-dir" + a[len("--index") :] if a.startswith("--index=") else a for a in argv]
+    return _app_module().main(argv)
+
+
+def _app_module() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "app.py"
+    if not path.is_file():
+        raise RagError(
+            f"`rag serve` runs the app of a source checkout, but there is no {path}. "
+            "Install rag from a clone of the repository (pip install -e .)."
+        )
+    spec = importlib.util.spec_from_file_location("rag_app", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

@@ -15,6 +15,15 @@ from .errors import RagError
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 Answerer = Literal["extractive", "llm"]
+Mode = Literal["hybrid", "dense", "bm25"]  # how rag.retrieval searches: fused, or one side
+# RAG_* variables that are not settings, and who reads them. Any other RAG_* name that is
+# not a setting is a typo (a missing underscore, say) and is rejected by ``from_env``.
+NOT_SETTINGS = {
+    "RAG_APP_USER": "rag.ui (the app's login)",
+    "RAG_APP_PASSWORD": "rag.ui (the app's login)",
+    "RAG_FUZZ_SECONDS": "tests/test_fuzz_atheris.py",
+    "RAG_STORE": "rag.store (the vector store backend)",
+}
 
 
 def default_cache_dir() -> Path:
@@ -65,7 +74,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Read ``RAG_*`` variables (e.g. ``RAG_MODEL``, ``RAG_ANSWERER``)."""
+        """Read ``RAG_*`` variables (e.g. ``RAG_MODEL``, ``RAG_ANSWERER``).
+
+        Raises:
+            RagError: a ``RAG_*`` variable that is no setting (a typo), or a bad value.
+        """
+        _check_env_names(cls)
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = os.environ.get(f"RAG_{f.name.upper()}")
@@ -88,6 +102,22 @@ class Settings:
                 "(RAG_ANSWERER)"
             )
         return replace(self, **clean)
+
+
+def env_names(cls: type[Settings] = Settings) -> list[str]:
+    """The ``RAG_*`` variable of every setting, e.g. ``RAG_TOP_K``."""
+    return [f"RAG_{f.name.upper()}" for f in fields(cls)]
+
+
+def _check_env_names(cls: type[Settings]) -> None:
+    known = set(env_names(cls)) | set(NOT_SETTINGS)
+    unknown = sorted(k for k in os.environ if k.startswith("RAG_") and k not in known)
+    if unknown:
+        raise RagError(
+            f"Unknown environment variable(s) {unknown}; the settings are "
+            f"{', '.join(env_names(cls))} (and {', '.join(NOT_SETTINGS)} are read elsewhere). "
+            "Fix the name or unset it."
+        )
 
 
 def _coerce(name: str, raw: str, cls: type[Settings]) -> Any:

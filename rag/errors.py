@@ -18,6 +18,13 @@ class DocumentError(RagError):
     """A document could not be read: unsupported, binary, empty, encrypted or too large."""
 
 
+class DocumentNotFoundError(RagError, KeyError):
+    """A ``doc_id`` that is not in the index (``QA.remove``); nothing was changed."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class IndexNotFoundError(RagError, FileNotFoundError):
     """No index at the given path."""
 

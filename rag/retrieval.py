@@ -8,19 +8,16 @@ gets none there (measured on KorQuAD and Belebele, docs/quality.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from .bm25 import BM25
-from .config import Settings
+from .config import Mode, Settings
 from .embeddings import Embedder
 from .store import IndexData
 from .terms import terms
 from .textnorm import detect_lang
 from .types import Hit
-
-Mode = Literal["hybrid", "dense", "bm25"]
 
 
 @dataclass(frozen=True)

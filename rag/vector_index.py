@@ -17,8 +17,11 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import faiss
 import numpy as np
+
+# faiss's loader logs which CPU build it picked (four INFO lines) on every start.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+import faiss  # noqa: E402
 
 log = logging.getLogger(__name__)
 
