@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 
 from rag.answer import REFUSAL
-from rag.llm.claims import (
-    check_answer,
-    extract_facts,
-    parse_markers,
-    romanisations,
-    split_sentences,
-    strip_markers,
-)
+from rag.llm.answer_sentences import split_sentences
+from rag.llm.claims import check_answer
+from rag.llm.evidence import romanisations
+from rag.llm.facts import extract_facts
+from rag.llm.markers import parse_markers, strip_markers
 from rag.llm.prompt import PROMPT_VERSION, Passage, build_messages, instructions
 from rag.llm.restate import new_words, restates_question
 from rag.llm.translit import hangul_key, latin_key

@@ -6,7 +6,8 @@
         print(item if isinstance(item, str) else item.claims)
 
 Modules: ``prompt`` (the versioned prompt), ``chat_models`` (``RAG_LLM`` -> a chat
-model), ``claims`` (the claim check), ``citations`` (``[n]`` -> source spans),
+model), ``claims`` (the claim check: ``markers``,
+``answer_sentences``, ``facts``, ``evidence``), ``citations`` (``[n]`` -> source spans),
 ``generate`` (streaming, the one-at-a-time lock, the extractive fallback).
 """
 

@@ -18,14 +18,10 @@ import numpy as np
 from ..sentences import sentence_spans
 from ..terms import terms
 from ..types import Citation, Claim, Document, Hit
-from .claims import (
-    MARKER,
-    CheckedAnswer,
-    Romanisations,
-    extract_facts,
-    missing_facts,
-    parse_markers,
-)
+from .claims import CheckedAnswer
+from .evidence import Romanisations, missing_facts
+from .facts import extract_facts
+from .markers import MARKER, parse_markers
 
 SimilarityFn = Callable[[str, list[str]], np.ndarray]
 """(claim text, candidate sentences) -> (n,) cosine similarities."""

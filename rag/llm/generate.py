@@ -27,7 +27,9 @@ from ..textnorm import fold
 from ..types import Answer, Hit, Lang
 from .chat_models import make_chat_model
 from .citations import attach_citations
-from .claims import MARKER, check_answer, romanisations, strip_markers
+from .claims import check_answer
+from .evidence import romanisations
+from .markers import MARKER, strip_markers
 from .prompt import Passage, build_messages
 from .restate import restates_question
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from ..textnorm import fold
-from .claims import strip_markers
+from .markers import strip_markers
 
 _WORD = re.compile(r"[0-9a-z\uac00-\ud7a3]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
