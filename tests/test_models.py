@@ -20,14 +20,11 @@ import pytest
 
 from rag.config import DEFAULT_MODEL
 from rag.errors import ModelNotFoundError, ModelVerificationError
+from rag.model_install import DirModelSpec, FileModelSpec, install_model_dir, install_model_file
 from rag.models import (
     EMBEDDING_SPEC,
     MARKER,
-    DirModelSpec,
-    FileModelSpec,
     embedding_model_path,
-    install_model_dir,
-    install_model_file,
     llm_model_path,
     resolve_model,
 )
