@@ -196,7 +196,7 @@ def _ivf(kind: str, dim: int, nlist: int) -> faiss.Index:
         index.pq.cp.niter, index.pq.cp.max_points_per_centroid = 10, 64  # 16k training points
     else:
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.cp.niter, index.cp.max_points_per_centroid = 10, 64  # as rag.vector_index trains
+    index.cp.niter, index.cp.max_points_per_centroid = 10, 64  # as rag.faiss_index trains
     return index
 
 

@@ -1,9 +1,14 @@
-"""What retrieval and the on-disk store need from a vector backend, and how one is opened.
+"""The vector backend interface (``VectorStore``), the backends by kind, and how one is opened.
+
+One of the four index modules: ``store`` (the index folder on disk: manifest,
+chunk table, atomic versions), ``indexing`` (documents -> chunks and vectors,
+re-embedding only what changed), this one (what ``store`` and ``retrieval`` need
+from any vector backend) and ``faiss_index`` (the FAISS backend and its kinds).
 
 ``VectorStore`` is the seam for other backends: a remote vector database
 (Qdrant, pgvector, a Milvus cluster) would be one more class with these five
 methods plus an entry in ``BACKENDS``, not a rewrite of store.py or
-retrieval.py. Two implementations ship: FAISS (``rag.vector_index``, the
+retrieval.py. Two implementations ship: FAISS (``rag.faiss_index``, the
 product's) and ``NumpyStore``, exact search in plain numpy, which the tests
 use as a second, independent implementation of the same interface.
 """
@@ -16,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from . import vector_index
+from . import faiss_index
 
 
 @runtime_checkable
@@ -83,19 +88,19 @@ Builder = Callable[[np.ndarray, dict[str, Any]], VectorStore]
 BACKENDS: dict[str, tuple[Builder, Loader]] = {
     **{
         kind: (
-            lambda v, p, kind=kind: vector_index.build(v, kind=kind, params=p),
-            vector_index.FaissStore.load,
+            lambda v, p, kind=kind: faiss_index.build(v, kind=kind, params=p),
+            faiss_index.FaissStore.load,
         )
-        for kind in vector_index.KINDS
+        for kind in faiss_index.KINDS
     },
     "numpy": (lambda v, p: NumpyStore(v), NumpyStore.load),
 }
 
 
 def build(vectors: np.ndarray, *, kind: str = "auto", params: dict | None = None) -> VectorStore:
-    """A store of ``kind`` over ``vectors``; ``auto`` picks by size (rag.vector_index)."""
+    """A store of ``kind`` over ``vectors``; ``auto`` picks by size (rag.faiss_index)."""
     if kind == "auto":
-        return vector_index.build(vectors, kind="auto", params=params)
+        return faiss_index.build(vectors, kind="auto", params=params)
     return _backend(kind)[0](vectors, params or {})
 
 

@@ -236,6 +236,6 @@ def test_unknown_options_are_still_errors(capsys):
 
 
 def test_importing_rag_logs_nothing_about_faiss_builds():
-    code = "import logging; logging.basicConfig(level=logging.INFO); import rag.vector_index"
+    code = "import logging; logging.basicConfig(level=logging.INFO); import rag.faiss_index"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "faiss.loader" not in proc.stderr

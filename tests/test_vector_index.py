@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from faiss.contrib.evaluation import check_ref_knn_with_draws
 
-from rag import vector_index, vector_store
+from rag import faiss_index, vector_store
 from rag.config import Settings
 from rag.embeddings import ModelInfo
 from rag.retrieval import Retriever
@@ -81,8 +81,8 @@ def test_exact_kinds_agree_with_brute_force(dataset, kind):
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
 def test_ann_kind_reaches_recall_at_its_parameters(dataset, kind):
     base, queries = dataset
-    store = vector_index.build(base, kind=kind)
-    assert store.params == vector_index.default_params(kind, len(base))
+    store = faiss_index.build(base, kind=kind)
+    assert store.params == faiss_index.default_params(kind, len(base))
     _, rows = store.search(queries, 50)
     _, truth = brute_force(base, queries, 10)
     assert recall_at_10(rows, truth) >= 0.95
@@ -95,7 +95,7 @@ def test_ann_kind_reaches_recall_at_its_parameters(dataset, kind):
 def test_save_load_keeps_kind_parameters_and_hits(tmp_path, dataset, kind, params):
     base, queries = dataset
     data = make_data(base[:5000], kind=kind)
-    data.vector_store = vector_index.build(data.vectors, kind=kind, params=params)
+    data.vector_store = faiss_index.build(data.vectors, kind=kind, params=params)
     before = data.search_index().search(queries, 20)
     save_index(data, tmp_path)
     _, manifest = read_manifest(tmp_path)
@@ -113,7 +113,7 @@ def test_manifest_search_parameters_win_over_the_faiss_file(tmp_path, dataset):
     save_index(make_data(base[:3000], kind="ivf"), tmp_path)
     version, manifest = read_manifest(tmp_path)
     store = vector_store.load(version, {**manifest["index"], "nprobe": 5})
-    assert vector_index.faiss.extract_index_ivf(store.index).nprobe == 5
+    assert faiss_index.faiss.extract_index_ivf(store.index).nprobe == 5
 
 
 def test_old_manifest_record_without_parameters_still_loads(tmp_path, dataset):
@@ -128,13 +128,13 @@ def test_old_manifest_record_without_parameters_still_loads(tmp_path, dataset):
 
 
 def test_choose_kind_thresholds():
-    limit = vector_index.FLAT_UNTIL
-    assert vector_index.choose_kind(0) == "flat"
-    assert vector_index.choose_kind(limit - 1) == "flat"
-    assert vector_index.choose_kind(limit) == vector_index.ANN_KIND
-    assert vector_index.choose_kind(10, "hnsw") == "hnsw"
+    limit = faiss_index.FLAT_UNTIL
+    assert faiss_index.choose_kind(0) == "flat"
+    assert faiss_index.choose_kind(limit - 1) == "flat"
+    assert faiss_index.choose_kind(limit) == faiss_index.ANN_KIND
+    assert faiss_index.choose_kind(10, "hnsw") == "hnsw"
     with pytest.raises(ValueError, match="'annoy'.*'flat'"):
-        vector_index.choose_kind(10, "annoy")  # type: ignore[arg-type]
+        faiss_index.choose_kind(10, "annoy")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'annoy'.*'numpy'"):
         vector_store.build(np.zeros((1, 4), np.float32), kind="annoy")
 
@@ -170,7 +170,7 @@ def test_retrieval_through_either_store_matches_brute_force(tmp_path, dataset, k
 def test_the_recall_check_can_fail(dataset, kind, params):
     """Starved parameters miss neighbours on this set, so the recall test above means something."""
     base, queries = dataset
-    _, rows = vector_index.build(base, kind=kind, params=params).search(queries, 10)
+    _, rows = faiss_index.build(base, kind=kind, params=params).search(queries, 10)
     assert recall_at_10(rows, brute_force(base, queries, 10)[1]) < 0.95
 
 

@@ -1,4 +1,9 @@
-"""FAISS search structures over normalised vectors (inner product = cosine).
+"""The FAISS backend of ``rag.vector_store``: which index kind for how many vectors.
+
+One of the four index modules: ``store`` (the index folder on disk), ``indexing``
+(documents -> chunks and vectors, re-embedding only what changed), ``vector_store``
+(the interface any vector backend implements) and this one (FAISS, the product's).
+All vectors are normalised, so inner product = cosine.
 
 Exact search (``flat``) below ``FLAT_UNTIL`` vectors, where one query still
 scans everything in about 25 ms; from there IVF-Flat (``ivf``, nlist = 4*sqrt(n))
