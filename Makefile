@@ -42,14 +42,13 @@ lint: install
 
 test: setup browser lint
 	$(PY) -m pytest -q
-	$(RAG) eval --gold eval/gold.jsonl --index $(INDEX) --thresholds eval/thresholds.json --json artifacts/eval.json
+	$(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --thresholds eval/thresholds.json --json artifacts/eval.json
 
 eval: setup
 	mkdir -p artifacts
-	$(RAG) eval --gold eval/gold.jsonl --index $(INDEX) --json artifacts/eval.json
+	$(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --json artifacts/eval.json
 
 # Speed (bench.speed) and scale (bench.scale) figures: docs/performance.md, artifacts/.
-# Share the CPU: flock /tmp/rag-cpu.lock make bench
 bench: setup
 	$(PY) -m pip install -q -e '.[fast]'
 	$(PY) -m bench.speed
