@@ -103,7 +103,8 @@ def test_failed_save_leaves_previous_index_intact(index_copy, monkeypatch):
     [
         (b"\x00\x01\x02binary\x00junk" * 50, "x.txt", "binary"),
         (b"", "empty.txt", "empty"),
-        (b"hello", "notes.docx", "Unsupported|unsupported"),
+        (b"hello", "notes.doc", "Unsupported|unsupported"),
+        (b"hello", "notes.docx", "cannot open it as Word"),
     ],
 )
 def test_bad_uploads_are_rejected_and_index_unchanged(index_copy, payload, name, message):

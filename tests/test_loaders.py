@@ -300,18 +300,18 @@ def test_empty_folder_names_path_and_types(tmp_path):
 
 
 def test_folder_with_only_unsupported_files(tmp_path, caplog):
-    (tmp_path / "a.docx").write_bytes(b"PK")
+    (tmp_path / "a.doc").write_bytes(b"PK")
     (tmp_path / ".hidden.txt").write_text("secret", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="rag.loaders"):
         with pytest.raises(DocumentError, match="no documents"):
             load_documents([tmp_path])
-    assert "a.docx" in caplog.text and "hidden" not in caplog.text
+    assert "a.doc" in caplog.text and "hidden" not in caplog.text
 
 
 def test_named_unsupported_file_raises(tmp_path):
-    path = tmp_path / "notes.docx"
+    path = tmp_path / "notes.doc"
     path.write_bytes(b"hello")
-    with pytest.raises(DocumentError, match=r"unsupported file type '\.docx'.*\.pdf"):
+    with pytest.raises(DocumentError, match=r"unsupported file type '\.doc'.*\.pdf"):
         load_documents([path])
 
 

@@ -22,6 +22,7 @@ from ..types import Document
 from .common import MAX_BYTES, SUPPORTED, Extracted
 from .files import add_unique, check_extension, expand, too_large
 from .metadata import guess_metadata, iso_date, one_line
+from .web import is_url, load_url
 
 __all__ = [
     "MAX_BYTES",
@@ -31,6 +32,7 @@ __all__ = [
     "load_bytes",
     "load_document",
     "load_documents",
+    "load_url",
     "safe_filename",
 ]
 
@@ -42,11 +44,12 @@ OnError = Literal["raise", "skip"]
 def load_documents(
     paths: Iterable[str | Path], *, max_bytes: int = MAX_BYTES, on_error: OnError = "raise"
 ) -> list[Document]:
-    """Load files and folders (recursively, in sorted order) into Documents.
+    """Load files, folders (recursively, in sorted order) and web pages into Documents.
 
     Inside folders, hidden files and unsupported extensions are skipped with a warning;
     an unreadable supported file raises, or is skipped with a warning if
-    ``on_error="skip"``. ``doc_id`` is the path relative to the folder given.
+    ``on_error="skip"``. ``doc_id`` is the path relative to the folder given, or the
+    URL of a page given as ``http(s)://…`` text (see ``web.load_url``).
 
     Raises:
         DocumentError: a missing path, an empty folder, a named unsupported file,
@@ -57,18 +60,28 @@ def load_documents(
         raise DocumentError("No paths given; pass files or folders to load.")
     docs: dict[str, Document] = {}
     for raw in paths:
-        for file, doc_id in expand(Path(raw).expanduser()):
+        if is_url(raw):
+            found = [(raw, None)]
+        else:
+            found = expand(Path(raw).expanduser())
+        for where, doc_id in found:
             try:
-                doc = load_document(file, doc_id=doc_id, max_bytes=max_bytes)
+                doc = _load_one(where, doc_id, max_bytes)
             except DocumentError as exc:
                 if on_error != "skip":
                     raise
-                log.warning("skipping %s: %s", file, exc)
+                log.warning("skipping %s: %s", where, exc)
                 continue
             add_unique(docs, doc)
     if not docs:
         raise DocumentError(f"No documents loaded from {list(map(str, paths))}.")
     return list(docs.values())
+
+
+def _load_one(where: str | Path, doc_id: str | None, max_bytes: int) -> Document:
+    if isinstance(where, str):
+        return load_url(where, max_bytes=max_bytes)
+    return load_document(where, doc_id=doc_id, max_bytes=max_bytes)
 
 
 def load_document(
@@ -126,6 +139,8 @@ def _parse(data: bytes, *, name: str, label: str, doc_id: str, path: str) -> Doc
         what = "no text layer; OCR it first" if ext == ".pdf" else "only whitespace or markup"
         raise DocumentError(f"{label}: the text is empty after extraction ({what}).")
     guessed = guess_metadata(text, markdown=ext == ".md")
+    if ext in (".pptx", ".xlsx"):  # slides and rows are not a page's first lines
+        guessed["title"] = ""
     return Document(
         doc_id=doc_id,
         text=text,

@@ -9,6 +9,7 @@ saying where in the original each stretch of ``text`` comes from ("p. 3",
 from __future__ import annotations
 
 import importlib
+import io
 from typing import NamedTuple
 
 from ..errors import DocumentError
@@ -20,7 +21,7 @@ MAX_BYTES = 20_000_000
 TEXT_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
 OFFICE_TYPES = (".docx", ".pptx", ".xlsx")
 HWP_TYPES = (".hwpx", ".hwp")
-SUPPORTED = TEXT_TYPES
+SUPPORTED = TEXT_TYPES + OFFICE_TYPES + HWP_TYPES
 SUPPORTED_TEXT = ", ".join(SUPPORTED)
 
 
@@ -51,12 +52,20 @@ def heading_marks(text: str, headings: list[tuple[int, int, str]]) -> Marks:
     path: list[tuple[int, str]] = []
     marks: list[tuple[int, str]] = []
     for offset, level, heading in headings:
-        heading = " ".join(heading.split())
-        if not heading:
-            continue
-        path = [(lv, h) for lv, h in path if lv < level] + [(level, heading)]
-        marks.append((min(offset, len(text)), "§ " + " › ".join(h for _, h in path)))
+        if " ".join(heading.split()):
+            path = push_heading(path, level, heading)
+            marks.append((min(offset, len(text)), section(path)))
     return tuple(marks)
+
+
+def push_heading(path: list[tuple[int, str]], level: int, heading: str) -> list[tuple[int, str]]:
+    """The heading path after a heading of ``level`` (1 = top)."""
+    return [(lv, h) for lv, h in path if lv < level] + [(level, " ".join(heading.split()))]
+
+
+def section(path: list[tuple[int, str]]) -> str:
+    """How a heading path reads in a citation: "§ 1. Overview › 1.1 Scope"."""
+    return "§ " + " › ".join(h for _, h in path) if path else ""
 
 
 def require(module: str, *, extra: str, label: str, what: str):
@@ -68,6 +77,39 @@ def require(module: str, *, extra: str, label: str, what: str):
             f"{label}: reading {what} files needs the optional '{extra}' extra; "
             f"install it with: pip install 'rag[{extra}]'."
         ) from exc
+
+
+_MAGIC = {
+    b"%PDF": "a PDF",
+    b"\xd0\xcf\x11\xe0": "an OLE file (an old .doc/.xls/.ppt/.hwp, "
+    "or an Office file encrypted with a password)",
+    b"PK\x03\x04": "a zip file",
+}
+
+
+def sniff(data: bytes) -> str:
+    """What the first bytes say a file is, for error messages ("a PDF"), or ""."""
+    return next((what for magic, what in _MAGIC.items() if data.startswith(magic)), "")
+
+
+def open_zip(data: bytes, label: str, kind: str, *, max_ratio: int = 100):
+    """A zip container (docx, pptx, xlsx, hwpx), refused if damaged or a zip bomb."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        found = sniff(data)
+        hint = f"it is {found}, not a {kind} file" if found else f"it is not a {kind} file"
+        raise DocumentError(f"{label}: cannot open it as {kind} ({hint}); check the file.") from exc
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > max(MAX_BYTES, max_ratio * len(data)):
+        raise DocumentError(
+            f"{label}: the {kind} file unpacks to {unpacked:,} bytes from {len(data):,} "
+            "(a zip bomb or a damaged file); refusing to read it."
+        )
+    return archive
 
 
 def damaged(label: str, kind: str, exc: Exception) -> DocumentError:

@@ -1,0 +1,264 @@
+"""Office, Hangul and web documents: real files made with the formats' own writers.
+
+Every chunk keeps where it comes from (page, slide, sheet range, heading path), and bad
+files (zip bombs, renamed PDFs, encrypted or truncated files) get a clear error.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rag.chunking import chunk_document
+from rag.errors import DocumentError
+from rag.loaders import SUPPORTED, load_bytes, load_documents, load_url
+
+docx = pytest.importorskip("docx", reason="the office extra: pip install -e '.[office]'")
+pptx = pytest.importorskip("pptx", reason="the office extra: pip install -e '.[office]'")
+openpyxl = pytest.importorskip("openpyxl", reason="the office extra: pip install -e '.[office]'")
+
+FACT = "서울 AI 기업 서약에는 삼성전자, 네이버 등 14개 기업이 참여했다."
+
+
+def make_docx() -> bytes:
+    document = docx.Document()
+    document.core_properties.title = "서약 보고서"
+    document.add_heading("1. 개요", 1)
+    document.add_paragraph("The Seoul pledge was signed on 22 May 2024.")
+    document.add_heading("1.1 참여 기업", 2)
+    document.add_paragraph(FACT)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "도시", "인구"
+    table.cell(1, 0).text, table.cell(1, 1).text = "부산", "330만"
+    document.add_heading("2. 다음 단계", 1)
+    document.add_paragraph("The next summit will be held in France.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def make_pptx(slides: list[str]) -> bytes:
+    deck = pptx.Presentation()
+    for number, body in enumerate(slides, start=1):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = f"Slide title {number}"
+        slide.placeholders[1].text = body
+    deck.slides[0].notes_slide.notes_text_frame.text = "Speaker notes: mention Gwangju."
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def make_xlsx() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "인구"
+    sheet.append(["도시", "인구", "면적"])
+    sheet.append(["서울", 9_400_000, 605.2])
+    sheet.append(["Busan", 3_300_000, 770.0])
+    notes = book.create_sheet("Notes 2024")
+    notes["C5"] = "Incheon airport opened in 2001."
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def make_hwpx(paragraphs: list[str], title: str = "시험 문서") -> bytes:
+    """A minimal HWPX package: a zip of OWPML XML, as Hangul writes it."""
+    hp, hs = (
+        "http://www.hancom.co.kr/hwpml/2011/paragraph",
+        "http://www.hancom.co.kr/hwpml/2011/section",
+    )
+    body = "".join(
+        f'<hp:p id="{i}" paraPrIDRef="0" styleIDRef="0"><hp:run charPrIDRef="0">'
+        f"<hp:t>{text}</hp:t></hp:run></hp:p>"
+        for i, text in enumerate(paragraphs)
+    )
+    files = {
+        "META-INF/container.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><ocf:container '
+            'xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container"><ocf:rootfiles>'
+            '<ocf:rootfile full-path="Contents/content.hpf" '
+            'media-type="application/hwpml-package+xml"/></ocf:rootfiles></ocf:container>'
+        ),
+        "Contents/content.hpf": (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<opf:package xmlns:opf="http://www.idpf.org/2007/opf/">'
+            f"<opf:metadata><opf:title>{title}</opf:title></opf:metadata><opf:manifest>"
+            '<opf:item id="header" href="Contents/header.xml" media-type="application/xml"/>'
+            '<opf:item id="section0" href="Contents/section0.xml" media-type="application/xml"/>'
+            '</opf:manifest><opf:spine><opf:itemref idref="header" linear="no"/>'
+            '<opf:itemref idref="section0"/></opf:spine></opf:package>'
+        ),
+        "Contents/header.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><hh:head '
+            'xmlns:hh="http://www.hancom.co.kr/hwpml/2011/head" version="1.4" secCnt="1"/>'
+        ),
+        "Contents/section0.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><hs:sec xmlns:hs="{hs}" xmlns:hp="{hp}">'
+            f"{body}</hs:sec>"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/hwp+zip")
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def zip_bomb(inner: str = "word/document.xml", megabytes: int = 300) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(inner, "w") as member:
+            for _ in range(megabytes):
+                member.write(b"\0" * 1_000_000)
+    return out.getvalue()
+
+
+def test_every_new_format_is_supported():
+    assert {".docx", ".pptx", ".xlsx", ".hwpx", ".hwp"} <= set(SUPPORTED)
+
+
+def test_docx_keeps_text_tables_title_and_heading_path():
+    doc = load_bytes(make_docx(), filename="report.docx")
+    assert doc.title == "서약 보고서"
+    assert FACT in doc.text and "부산 | 330만" in doc.text
+    chunks = chunk_document(doc, chunk_size=60, overlap=0)
+    where = {c.text.split("\n")[0]: c.location for c in chunks}
+    assert where[FACT] == "§ 1. 개요 › 1.1 참여 기업"
+    last = next(c for c in chunks if "France" in c.text)
+    assert last.location == "§ 2. 다음 단계"
+
+
+def test_pptx_chunks_cite_their_slide():
+    deck = make_pptx(["Intro to the pledge.", FACT, "The next summit is in France."])
+    doc = load_bytes(deck, filename="deck.pptx")
+    assert doc.title == "Slide title 1" and "Speaker notes: mention Gwangju." in doc.text
+    chunk = next(c for c in chunk_document(doc, chunk_size=50, overlap=0) if "14개" in c.text)
+    assert chunk.location == "slide 2"
+
+
+def test_xlsx_rows_cite_sheet_and_cell_range():
+    doc = load_bytes(make_xlsx(), filename="stats.xlsx")
+    assert "서울 | 9400000 | 605.2" in doc.text and "Busan | 3300000 | 770" in doc.text
+    assert ("'Notes 2024'!C5:C5" in dict(map(reversed, doc.marks))) is True
+    first = chunk_document(doc, chunk_size=60, overlap=0)[0]
+    assert "도시" in first.text and "Busan" in first.text and "Incheon" not in first.text
+    assert first.location == "'인구'!A1:C3"  # one chunk over the sheet's three rows
+    small = chunk_document(doc, chunk_size=50, overlap=0)
+    assert next(c for c in small if "Incheon" in c.text).location == "'Notes 2024'!C5:C5"
+
+
+def test_hwpx_text_and_title():
+    doc = load_bytes(make_hwpx(["첫 문단입니다.", FACT]), filename="보도자료.hwpx")
+    assert doc.title == "시험 문서" and FACT in doc.text
+
+
+@pytest.mark.parametrize(
+    "name, payload, message",
+    [
+        ("bomb.docx", lambda: zip_bomb(), "zip bomb"),
+        ("bomb.hwpx", lambda: zip_bomb("Contents/section0.xml"), "zip bomb"),
+        ("report.docx", lambda: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "it is a PDF"),
+        ("locked.xlsx", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "encrypted"),
+        ("half.pptx", lambda: make_pptx(["one"])[:3000], "cannot open it as PowerPoint"),
+        ("half.docx", lambda: make_docx()[:-200], "cannot open it as Word"),
+        ("empty.docx", lambda: b"", "empty"),
+        ("empty.hwp", lambda: b"", "empty"),
+        ("fake.hwp", lambda: b"%PDF-1.4\n" + b"x" * 100, "cannot read this Hangul"),
+        ("plain.xlsx", lambda: make_docx(), "cannot read this Excel"),
+    ],
+)
+def test_bad_office_and_hangul_files_get_a_clear_error(name, payload, message):
+    with pytest.raises(DocumentError, match=message):
+        load_bytes(payload(), filename=name)
+
+
+def test_missing_extra_names_the_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "unhwp", None)  # as if the hwp extra were not installed
+    with pytest.raises(DocumentError, match=r"pip install 'rag\[hwp\]'"):
+        load_bytes(make_hwpx(["본문"]), filename="a.hwpx")
+
+
+# --- web pages on a loopback server -------------------------------------------------------
+
+PAGE = """<html><head><title>서울 AI 서약 | 과기정통부</title>
+<meta property="article:published_time" content="2024-05-22T09:00:00+09:00"></head>
+<body><nav>홈 | 뉴스 | 로그인</nav><h1>서울 AI 서약</h1><h2>참여 기업</h2><p>{fact}</p>
+<footer>Copyright 2024</footer></body></html>"""
+
+
+class _Pages(BaseHTTPRequestHandler):
+    routes = {
+        "/news": ("text/html; charset=utf-8", PAGE.format(fact=FACT).encode()),
+        "/euckr": ("text/html; charset=euc-kr", PAGE.format(fact=FACT).encode("cp949")),
+        "/report.pdf": ("application/pdf", b"%PDF-1.4\n"),
+        "/big": ("text/html", b"<p>" + b"x" * 5000 + b"</p>"),
+    }
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        if self.path == "/slow":
+            threading.Event().wait(3)
+        content_type, body = self.routes.get(self.path, ("text/html", b""))
+        if self.path not in self.routes and self.path != "/slow":
+            self.send_error(404, "Not Found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_url_is_loaded_with_its_title_date_and_source(site):
+    doc = load_url(f"{site}/news#top")
+    assert doc.doc_id == doc.source == doc.path == f"{site}/news"
+    assert doc.title == "서울 AI 서약 | 과기정통부" and doc.date == "2024-05-22"
+    assert FACT in doc.text
+    chunk = next(c for c in chunk_document(doc, chunk_size=60, overlap=0) if "14개" in c.text)
+    assert chunk.location == "§ 서울 AI 서약 › 참여 기업"
+
+
+def test_url_charset_from_the_header_and_urls_in_load_documents(site):
+    docs = load_documents([f"{site}/euckr"])
+    assert FACT in docs[0].text and docs[0].doc_id == f"{site}/euckr"
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/report.pdf", r"not an HTML page \(Content-Type: application/pdf\)"),
+        ("/missing", "HTTP 404"),
+        ("/big", "limit is 1,000 bytes"),
+        ("/slow", "cannot fetch the page"),
+    ],
+)
+def test_bad_urls_get_a_clear_error(site, path, message):
+    with pytest.raises(DocumentError, match=message):
+        load_url(site + path, timeout=1, max_bytes=1000)
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http://", "file:///etc/passwd"])
+def test_not_a_web_address(url):
+    with pytest.raises(DocumentError, match="not a web address"):
+        load_url(url)
