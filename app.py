@@ -121,7 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    p.add_argument("--max-file-mb", type=int, default=20, help="upload size limit per file")
+    p.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=20,
+        help="upload size limit per file in MB (10^6 bytes), for the page and the loader",
+    )
     p.add_argument(
         "--no-warmup",
         dest="warmup",

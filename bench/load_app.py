@@ -114,12 +114,18 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def last_answer(outputs) -> str:
+    """The newest chat bubble of the /ask outputs (chat, retrieval panel, question box)."""
+    chat = outputs[0]
+    return str(chat[-1]) if isinstance(chat, list) and chat else str(chat)
+
+
 def card_problem(outputs) -> str:
     """ "" if the /ask outputs hold a proper answer card, else what is wrong."""
     if not isinstance(outputs, list | tuple) or len(outputs) < 2:
         return f"unexpected outputs: {str(outputs)[:200]}"
-    card = str(outputs[1])
-    if any(bad in card for bad in BAD_TEXT) or any(bad in str(outputs[0]) for bad in BAD_TEXT):
+    card = last_answer(outputs)
+    if any(bad in card for bad in BAD_TEXT) or any(bad in str(outputs[1]) for bad in BAD_TEXT):
         return f"error shown: {card[:200]}"
     if not any(good in card for good in GOOD_CARD):
         return f"no answer card: {card[:200]}"
@@ -169,7 +175,7 @@ class Load:
                 self.latencies.append(elapsed)
                 if problem:
                     self.errors.append(f"{question!r}: {problem}")
-                elif "rag-refusal" in str(outputs[1]):
+                elif "rag-refusal" in last_answer(outputs):
                     self.refusals += 1
 
     def uploader(self, folder: Path) -> None:

@@ -1,8 +1,9 @@
 """End to end in headless Chromium: the served app, a real index and the real model.
 
 Starts ``python app.py`` on a free loopback port (on a copy of the session's index),
-then drives the page like a user: ask, open a citation, follow up, upload, and check
-that markup inside documents never runs. Screenshots go to artifacts/screenshots/.
+then drives the page like a user: ask, open a citation, follow up, upload, check that
+markup inside documents never runs, and use the Korean UI (the switch, and a Korean
+browser). Screenshots go to artifacts/screenshots/ (not committed).
 """
 
 from __future__ import annotations
@@ -82,27 +83,44 @@ def server(built_index, tmp_path_factory):
             proc.kill()
 
 
+LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(server[0])
-        pg.wait_for_selector("#rag-question textarea", timeout=60_000)
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
 
 
-def _ask(page, question: str) -> None:
+def _open(browser, url: str, locale: str = "en-US"):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=locale)
+    pg.goto(url)
+    pg.wait_for_selector("#rag-question textarea", timeout=60_000)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    pg = _open(browser, server[0])
+    yield pg
+    pg.close()
+
+
+def _answers(page):
+    return page.locator("#rag-chat .rag-answer, #rag-chat .rag-error")
+
+
+def _ask(page, question: str):
+    """Ask like a user; returns the new answer bubble once it is complete."""
+    before = _answers(page).count()
     page.fill("#rag-question textarea", question)
     page.click("#rag-ask")
-    expect(page.locator("#rag-answer-card .rag-question")).to_have_text(
-        question, timeout=ANSWER_TIMEOUT_MS
-    )
+    expect(_answers(page)).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#rag-chat [data-testid=user]").last).to_have_text(question)
+    return _answers(page).last
 
 
 def _shot(page, name: str) -> None:
@@ -112,38 +130,42 @@ def _shot(page, name: str) -> None:
 
 def test_chat_citations_follow_up_upload_and_no_script(page, server, tmp_path):
     url, timings, _ = server
-    SHOTS.mkdir(parents=True, exist_ok=True)
     _shot(page, "01-empty.png")
 
-    # 1. the pledge question: companies listed, with a citation
+    # 1. the pledge question: companies listed, with a citation, shown once
     started = time.perf_counter()
-    _ask(page, "Which companies signed the pledge?")
+    answer = _ask(page, "Which companies signed the pledge?")
     timings["first_answer_s"] = round(time.perf_counter() - started, 1)
-    card = page.locator("#rag-answer-card")
-    chat = page.locator("#rag-chat")
     for company in ("삼성전자", "OpenAI", "Adobe"):
-        expect(card.locator(".rag-text")).to_contain_text(company)
-        expect(chat).to_contain_text(company)
-    links = card.locator("a.rag-fn")
+        expect(answer.locator(".rag-text")).to_contain_text(company)
+    assert page.locator("#rag-answer-card").count() == 0  # no second copy of the answer
+    assert page.locator(".rag-text").count() == 1
+    expect(answer.locator(".rag-sources")).to_contain_text("2024-05-22")  # sources under it
+    # English question, Korean quotes, no LLM: how to get translations, said once
+    expect(answer.locator(".rag-hint")).to_contain_text("RAG_ANSWERER=llm")
+    links = answer.locator("a.rag-fn")
     assert links.count() >= 1
     _shot(page, "02-answer.png")
 
-    # 2. open the citation that quotes the company list: its sentence is highlighted
-    n = card.locator("a.rag-fn").last.inner_text().strip("[]")
-    card.locator("a.rag-fn").last.click()
-    source = card.locator(f"li.rag-source.is-target[id$='-{n}']")
+    # 2. open the citation that quotes the company list: its quote is highlighted
+    n = links.last.inner_text().strip("[]")
+    links.last.click()
+    source = answer.locator(f"li.rag-source.is-target[id$='-{n}']")
     mark = source.locator("details[open] mark")
     expect(mark).to_be_visible()
     expect(mark).to_contain_text("삼성전자")
     expect(source.locator("summary")).to_contain_text("2024-05-22")
+    context = source.locator(".rag-context")
+    if context.count():  # the answerer gives the sentence around the quote
+        expect(context.locator("mark")).to_be_visible()
     _shot(page, "03-citation-open.png")
 
-    # 3. follow-up in the same session
-    _ask(page, "And which of them are Korean?")
-    expect(card.locator(".rag-text")).to_contain_text("(국내) 삼성전자, 네이버, 카카오")
+    # 3. follow-up in the same session; the hint is not repeated
+    answer = _ask(page, "And which of them are Korean?")
+    expect(answer.locator(".rag-text")).to_contain_text("(국내) 삼성전자, 네이버, 카카오")
     expect(page.locator("#rag-retrieval")).to_contain_text("Which companies signed the pledge?")
     expect(page.locator("#rag-retrieval")).to_contain_text("Follow-up")
-    expect(chat).to_contain_text("And which of them are Korean?")
+    assert answer.locator(".rag-hint").count() == 0 and page.locator(".rag-hint").count() == 1
     _shot(page, "04-follow-up.png")
 
     # 4. upload a document with a made-up fact, then ask about it
@@ -157,9 +179,9 @@ def test_chat_citations_follow_up_upload_and_no_script(page, server, tmp_path):
     status = page.locator("#rag-upload-status")
     expect(status).to_contain_text("qelvar-gazette.txt: added", timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator("#rag-docs table")).to_contain_text("qelvar-gazette.txt")
-    _ask(page, "Where is the Moonfish Lantern Festival held?")
-    expect(card.locator(".rag-text")).to_contain_text("Qelvar")
-    expect(card.locator(".rag-sources")).to_contain_text("qelvar-gazette.txt")
+    answer = _ask(page, "Where is the Moonfish Lantern Festival held?")
+    expect(answer.locator(".rag-text")).to_contain_text("Qelvar")
+    expect(answer.locator(".rag-sources")).to_contain_text("qelvar-gazette.txt")
     _shot(page, "05-upload-answer.png")
 
     # 5. markup inside documents is shown as text and never runs
@@ -181,16 +203,93 @@ def test_chat_citations_follow_up_upload_and_no_script(page, server, tmp_path):
     expect(status).to_contain_text("vexmoor.txt: added", timeout=ANSWER_TIMEOUT_MS)
     expect(status).to_contain_text("zorbly.html: added")
     expect(page.locator("#rag-docs table")).to_contain_text("Zorbly notice")
-    _ask(page, "Where does the Vexmoor Cheese Race start?")
-    expect(card.locator(".rag-text")).to_contain_text('<img src=x onerror="window.__pwned=4">')
-    _ask(page, "What did the organisers of the Zorbly Parade write on the banner?")
-    expect(card).to_contain_text("<script>window.__pwned=3</script>")
-    card.locator("a.rag-fn").first.click()
+    answer = _ask(page, "Where does the Vexmoor Cheese Race start?")
+    expect(answer.locator(".rag-text")).to_contain_text('<img src=x onerror="window.__pwned=4">')
+    answer = _ask(page, "What did the organisers of the Zorbly Parade write on the banner?")
+    expect(answer).to_contain_text("<script>window.__pwned=3</script>")
+    answer.locator("a.rag-fn").first.click()
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img[src='x'], img[src$='/x']").count() == 0  # anywhere on the page
-    assert page.locator("#rag-answer-card script, #rag-retrieval script").count() == 0
+    assert page.locator("#rag-chat script, #rag-retrieval script").count() == 0
     _shot(page, "06-markup-as-text.png")
 
     (SHOTS / "timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
     print(f"\napp timings: {timings}")
+
+
+def test_language_switch_turns_the_ui_korean(page):
+    page.click("#rag-clear")
+    expect(_answers(page)).to_have_count(0)
+    page.locator("#rag-lang label", has_text="한국어").click()
+    expect(page.locator("#rag-ask")).to_have_text("질문하기")
+    expect(page.locator("#rag-clear")).to_have_text("새 대화")
+    expect(page.locator("#rag-header")).to_contain_text("문서에 묻기")
+    expect(page.locator("#rag-remove")).to_have_text("삭제")
+    expect(page.locator("#rag-docs th").first).to_have_text("제목")  # server-side HTML too
+    expect(page.locator(".rag-examples button").nth(1)).to_have_text(
+        "REAIM 회의는 어느 도시에서 개최되었나요?"
+    )
+    page.locator(".rag-examples button").nth(1).click()  # the example as shown, in Korean
+    expect(_answers(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(_answers(page).last.locator(".rag-text")).to_contain_text("헤이그")
+    expect(page.locator("#rag-retrieval")).to_contain_text("검색어:")
+    answer = _ask(page, "AI 글로벌 포럼의 총 예산은 얼마였나요?")  # Korean refusal
+    expect(answer.locator(".rag-refusal")).to_contain_text("문서에서 찾을 수 없습니다")
+    _shot(page, "07-korean-switch.png")
+    page.locator("#rag-lang label", has_text="English").click()
+    expect(page.locator("#rag-ask")).to_have_text("Ask")
+    expect(page.locator("#rag-docs th").first).to_have_text("Title")
+
+
+def test_korean_browser_gets_korean_labels(server, browser):
+    pg = _open(browser, server[0], locale="ko-KR")
+    try:
+        expect(pg.locator("#rag-ask")).to_have_text("질문하기")
+        expect(pg.locator("#rag-lang input[value=ko]")).to_be_checked()
+        expect(pg.locator("#rag-question textarea")).to_have_attribute(
+            "placeholder", "문서에 대해 물어보세요 — 한국어 또는 English"
+        )
+        expect(pg.locator("#rag-answerer")).to_contain_text("답변 방식")
+        expect(pg.locator("#rag-docs th").first).to_have_text("제목")
+        _shot(pg, "08-korean-browser.png")
+    finally:
+        pg.close()
+
+
+def test_citation_context_sentence_in_the_browser(browser, tmp_path):
+    """A quote smaller than its sentence (one list item): the sentence is shown around it."""
+    from rag.types import Answer, Citation, Document
+    from rag.ui import render
+    from rag.ui.app import asset
+
+    text = (
+        "서울 AI 기업 서약 (2024-05-22)\n참여 기업: (국내) 삼성전자, 네이버, 카카오; "
+        "(해외) OpenAI, Adobe, Amazon. 서약은 안전한 AI 개발을 약속한다."
+    )
+    sentence = "참여 기업: (국내) 삼성전자, 네이버, 카카오; (해외) OpenAI, Adobe, Amazon."
+    quote = "(국내) 삼성전자, 네이버, 카카오"
+    doc = Document("pledge.txt", text, title="서울 AI 기업 서약", date="2024-05-22")
+    start = text.index(quote)
+    citation = Citation(
+        n=1, doc_id=doc.doc_id, title=doc.title, quote=quote, start=start,
+        end=start + len(quote), score=1.0, date=doc.date,
+        context=sentence, context_start=text.index(sentence),
+    )  # fmt: skip
+    answer = Answer("국내 기업은?", f"{quote} [1]", citations=[citation], lang="ko")
+    bubble = render.answer_html(answer, {doc.doc_id: doc}, turn=1)
+    pg = browser.new_page(viewport={"width": 900, "height": 500})
+    try:
+        pg.set_content(
+            f"<html><head><meta charset='utf-8'><style>{asset('style.css')}</style></head>"
+            f"<body><div id='rag-chat'>{bubble}</div></body></html>"
+        )
+        pg.evaluate(f"({asset('app.js')})()")  # the page's script, as launch(js=...) runs it
+        pg.locator("a.rag-fn").click()
+        context = pg.locator("li.rag-source.is-target details[open] .rag-context")
+        expect(context).to_be_visible()
+        expect(context).to_have_text(sentence)
+        expect(context.locator("mark")).to_have_text(quote)
+        _shot(pg, "09-citation-context.png")
+    finally:
+        pg.close()

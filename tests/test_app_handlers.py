@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from conftest import ROOT
 
 import rag
+from rag.loaders import SUPPORTED
 from rag.store import CURRENT
 from rag.ui import ChatApp, build_app
 
@@ -51,53 +53,89 @@ def test_build_app_without_serving(app_qa):
     demo = build_app(app_qa, llm=(False, "not installed"))
     assert isinstance(demo, gr.Blocks)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
-    assert {"rag-chat", "rag-question", "rag-answer-card", "rag-retrieval", "rag-upload"} <= ids
+    assert {"rag-chat", "rag-question", "rag-retrieval", "rag-upload", "rag-lang"} <= ids
+    assert "rag-answer-card" not in ids  # the answer is shown once, in the chat
     radio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "rag-answerer")
     assert radio.interactive is False and "not installed" in radio.info
+    upload = next(b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "rag-upload")
+    assert sorted(upload.file_types) == sorted(SUPPORTED)
+
+
+def test_every_label_has_english_and_korean():
+    from rag.ui.strings import DYNAMIC, STATIC
+
+    assert set(STATIC["en"]) == set(STATIC["ko"]) and set(DYNAMIC["en"]) == set(DYNAMIC["ko"])
+    assert all(key.startswith("rag_") for key in STATIC["en"])  # no clash with Gradio's keys
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    assert all(hangul.search(str(v)) for k, v in DYNAMIC["ko"].items() if k != "doc_cols")
+    assert all(hangul.search(v) for v in STATIC["ko"].values())
+    config = build_app_config()
+    assert config["i18n_translations"]["ko"]["rag_ask"] == "질문하기"
+
+
+def build_app_config():
+    from rag.ui.app import launch_options
+
+    return {"i18n_translations": launch_options()["i18n"].translations_dict}
 
 
 def test_ask_streams_and_ends_with_cited_answer(app):
-    steps, (chat, history, card, panel, box) = _final(app.ask(PLEDGE, (), "extractive"))
+    steps, (chat, history, panel, box) = _final(app.ask(PLEDGE, (), "extractive"))
     first_chat = steps[0][0]
     assert first_chat[-1]["role"] == "assistant" and "Searching for" in first_chat[-1]["content"]
     assert len(steps) >= 3 and box == ""
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert len(history) == 1 and history[0].question == PLEDGE
+    answer = chat[-1]["content"]
     for company in ("삼성전자", "OpenAI", "Adobe"):
-        assert company in chat[-1]["content"] and company in card
-    assert 'class="rag-fn"' in card and "<mark>" in card and "2024-05-22" in card
+        assert company in answer
+    assert 'class="rag-fn"' in answer and "<mark>" in answer and "2024-05-22" in answer
+    assert answer.count('class="rag-text"') == 1  # shown once, with its sources under it
+    assert "rag-hint" in answer and "RAG_ANSWERER=llm" in answer  # English asker, Korean quotes
     assert "Searched for:" in panel and "fused" in panel
 
 
 def test_follow_up_through_the_handler_and_sessions_are_separate(app):
     *_, (_, history, *_rest) = app.ask(PLEDGE, (), "extractive")
-    *_, (chat, history2, card, panel, _) = app.ask("And which of them are Korean?", history, None)
+    *_, (chat, history2, panel, _) = app.ask("And which of them are Korean?", history, None)
     assert len(history2) == 2 and len(chat) == 4
-    assert "(국내) 삼성전자, 네이버, 카카오, SK텔레콤, LG AI 연구원, KT" in card
+    assert "(국내) 삼성전자, 네이버, 카카오, SK텔레콤, LG AI 연구원, KT" in chat[-1]["content"]
+    assert "rag-hint" in chat[1]["content"] and "rag-hint" not in chat[3]["content"]  # once
     assert "Follow-up" in panel and PLEDGE in panel
     # another session asks the same thing with its own (empty) history
-    *_, (_, other, other_card, other_panel, _) = app.ask("And which of them are Korean?", (), None)
+    *_, (other_chat, other, other_panel, _) = app.ask("And which of them are Korean?", (), None)
     assert len(other) == 1 and "Follow-up" not in other_panel
-    assert 'class="rag-refusal"' in other_card
+    assert 'class="rag-refusal"' in other_chat[-1]["content"]
 
 
 def test_llm_choice_falls_back_to_extractive_when_unavailable(app):
-    *_, (_, history, card, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), "llm")
-    assert history[-1].answer.mode == "extractive" and "(extractive)" in card
+    *_, (chat, history, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), "llm")
+    assert history[-1].answer.mode == "extractive" and "(인용)" in chat[-1]["content"]
 
 
 def test_refusal_is_shown_as_a_notice_in_korean(app):
-    *_, (chat, history, card, *_rest) = app.ask("AI 글로벌 포럼의 총 예산은 얼마였나요?", (), None)
+    *_, (chat, history, *_rest) = app.ask("AI 글로벌 포럼의 총 예산은 얼마였나요?", (), None)
     assert history[-1].answer.refused
-    assert 'class="rag-refusal"' in card and "문서에서 찾을 수 없습니다." in card
-    assert chat[-1]["content"].startswith("⚠️")
+    bubble = chat[-1]["content"]
+    assert 'class="rag-refusal"' in bubble and "문서에서 찾을 수 없습니다." in bubble
+    assert "관련 문서를 올려" in bubble and "rag-hint" not in bubble
+
+
+def test_examples_are_asked_in_the_session_language(app):
+    *_, (chat, history, *_rest) = app.ask_example(1, (), None, "ko")
+    assert history[-1].question == "REAIM 회의는 어느 도시에서 개최되었나요?"
+    assert "헤이그" in history[-1].answer.text
+    *_, (chat, history, *_rest) = app.ask_example(1, (), None, "en")
+    assert history[-1].question == "In which city was the REAIM summit held?"
 
 
 def test_empty_and_too_long_questions(app):
-    assert list(app.ask("   ", (), None)) == [(gr.skip(),) * 5]
-    *_, (chat, history, card, _, box) = app.ask("q" * 3000, (), None)
-    assert history == () and "limit" in card and box == "q" * 3000
-    assert "Traceback" not in card + chat[-1]["content"]
+    assert list(app.ask("   ", (), None)) == [(gr.skip(),) * 4]
+    *_, (chat, history, _, box) = app.ask("q" * 3000, (), None)
+    assert history == () and "limit" in chat[-1]["content"] and box == "q" * 3000
+    assert "Traceback" not in chat[-1]["content"]
+    *_, (chat, *_rest) = app.ask("q" * 3000, (), None, "ko")
+    assert "답할 수 없습니다" in chat[-1]["content"]
 
 
 def test_upload_then_answer_then_remove(app, app_qa, tmp_path):
@@ -110,9 +148,7 @@ def test_upload_then_answer_then_remove(app, app_qa, tmp_path):
     assert calls and calls[-1][0][0] == (1, 1)  # progress reported
     assert "qelvar-gazette.txt" in table and "2025-03-14" in table
     assert any(value == "qelvar-gazette.txt" for _, value in dropdown["choices"])
-    *_, (_, history, card, *_rest) = app.ask(
-        "Where is the Moonfish Lantern Festival held?", (), None
-    )
+    *_, (_, history, *_rest) = app.ask("Where is the Moonfish Lantern Festival held?", (), None)
     answer = history[-1].answer
     assert not answer.refused and "Qelvar" in answer.text
     assert answer.citations[0].doc_id == "qelvar-gazette.txt"
@@ -124,6 +160,8 @@ def test_upload_then_answer_then_remove(app, app_qa, tmp_path):
     assert "qelvar-gazette.txt" not in app_qa.data.documents
     status, *_ = app.remove("qelvar-gazette.txt")
     assert "not in the index" in status
+    status, table, _ = app.remove("qelvar-gazette.txt", "ko")
+    assert "색인에 없습니다" in status and "<th>제목</th>" in table
 
 
 @pytest.mark.parametrize(
@@ -133,6 +171,7 @@ def test_upload_then_answer_then_remove(app, app_qa, tmp_path):
         ("empty.txt", b"", "empty"),
         ("binary.txt", bytes(range(256)) * 8, "binary"),
         ("big.txt", b"a " * 600_000, "limit"),
+        ("just-over.txt", b"a " * 505_000, "limit"),  # 1.01 MB: under 1 MiB, over 1 MB
     ],
 )
 def test_bad_uploads_get_a_clear_message_and_leave_the_index_alone(
@@ -145,6 +184,23 @@ def test_bad_uploads_get_a_clear_message_and_leave_the_index_alone(
     assert "Traceback" not in status
     assert app_qa.data.documents == before_docs
     assert (Path(app_qa.index_dir) / CURRENT).read_text(encoding="utf-8") == before_current
+
+
+def test_upload_limit_above_the_loader_default_reaches_the_loader(app_qa, tmp_path):
+    """--max-file-mb 25 lets a 21 MB file through the page *and* the loader (default 20 MB)."""
+    from rag.loaders import MAX_BYTES
+
+    padding = "<!-- " + "x" * 21_000_000 + " -->"
+    page = f"<html><body><p>The Qelvar ferry leaves at dawn.</p>{padding}</body></html>"
+    path = _write(tmp_path, "ferry.html", page)
+    assert Path(path).stat().st_size > MAX_BYTES
+    bigger = ChatApp(app_qa, pace=0, max_file_mb=25, llm=(False, "not installed"))
+    status, *_ = bigger.upload([path], progress=lambda *a, **k: None)
+    assert "✓" in status and "ferry.html: added" in status, status
+    bigger.remove("ferry.html")
+    smaller = ChatApp(app_qa, pace=0, max_file_mb=20, llm=(False, "not installed"))
+    status, *_ = smaller.upload([path], progress=lambda *a, **k: None)
+    assert "✗" in status and "limit" in status
 
 
 def test_good_and_bad_files_in_one_upload(app, app_qa, tmp_path):
@@ -165,11 +221,11 @@ def test_script_in_a_document_is_shown_as_text(app, app_qa, tmp_path):
         [_write(tmp_path, "zorbly<img src=x onerror=alert(1)>.txt", evil)]
     )
     assert "✓" in status and "<img" not in status + table
-    *_, (chat, history, card, panel, _) = app.ask("When does the Zorbly Parade happen?", (), None)
-    shown = chat[-1]["content"] + card + panel
-    assert "Zorbly" in card
-    assert "<script" not in shown and "<img" not in shown
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
+    *_, (chat, history, panel, _) = app.ask("When does the Zorbly Parade happen?", (), None)
+    answer = chat[-1]["content"]
+    assert "Zorbly" in answer
+    assert "<script" not in answer + panel and "<img" not in answer + panel
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in answer
     for doc_id in [d for d in app_qa.data.documents if d.startswith("zorbly")]:
         app.remove(doc_id)
 
@@ -180,7 +236,7 @@ def test_questions_are_answered_while_an_upload_is_indexed(app, app_qa, tmp_path
     results = {}
     worker = threading.Thread(target=lambda: results.update(upload=app.upload([path])))
     worker.start()
-    *_, (_, history, card, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), None)
+    *_, (_, history, *_rest) = app.ask("REAIM 회의는 어느 도시에서 개최되었나요?", (), None)
     worker.join(timeout=600)
     assert "헤이그" in history[-1].answer.text
     assert "✓" in results["upload"][0]
@@ -215,9 +271,16 @@ def test_generated_answer_streams_through_the_handler(app_qa):
     if not available:
         pytest.skip(f"local LLM not available: {why}")
     app = ChatApp(app_qa, pace=0, llm=(True, ""))
-    steps, (chat, history, card, panel, _) = _final(app.ask(PLEDGE, (), "llm"))
+    steps, (chat, history, panel, _) = _final(app.ask(PLEDGE, (), "llm"))
     answer = history[-1].answer
     assert answer.mode == "llm" or answer.fallback_reason  # checked, or fell back visibly
     assert len(steps) >= 3 and "Searched for:" in panel
     if answer.fallback_reason:
-        assert answer.fallback_reason in card.replace("&#x27;", "'")
+        assert answer.fallback_reason in chat[-1]["content"].replace("&#x27;", "'")
+
+
+def test_upload_types_are_the_loaders_types():
+    from rag.loaders import SUPPORTED
+    from rag.ui.app import UPLOAD_TYPES
+
+    assert sorted(UPLOAD_TYPES) == sorted(SUPPORTED)  # e.g. no ".markdown" the loaders reject

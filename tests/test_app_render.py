@@ -1,4 +1,4 @@
-"""The app's HTML/Markdown renderers: document text is always escaped (no model needed)."""
+"""The app's HTML renderers: document text is always escaped (no model needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rag.chat import SearchPlan, Turn
 from rag.types import Answer, Chunk, Citation, Document, Hit
-from rag.ui import render
+from rag.ui import panels, render
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> ${alert(1)} `x`'
 TEXT = f"Intro line.\n\nThe Moonfish Festival is held in Qelvar. {EVIL}\nLast line."
@@ -52,9 +52,9 @@ def _assert_no_markup_from_document(html: str) -> None:
     assert "javascript:" not in re.findall(r'href="([^"]*)"', html.lower()).__str__()
 
 
-def test_answer_card_escapes_document_text_and_links_only_known_markers():
+def test_answer_escapes_document_text_and_links_only_known_markers():
     doc, answer = _fixture()
-    html = render.answer_card(answer, {doc.doc_id: doc}, turn=3)
+    html = render.answer_html(answer, {doc.doc_id: doc}, turn=3)
     _assert_no_markup_from_document(html)
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert html.count('class="rag-fn"') == 1 and 'href="#cite-3-1"' in html
@@ -67,10 +67,10 @@ def test_answer_card_escapes_document_text_and_links_only_known_markers():
 
 def test_source_links_only_for_http_urls():
     doc, answer = _fixture()
-    html = render.answer_card(answer, {doc.doc_id: doc}, turn=1)
+    html = render.answer_html(answer, {doc.doc_id: doc}, turn=1)
     assert "<a href=" not in html.replace('<a class="rag-fn" href=', "")
     web = Citation(**{**answer.citations[0].__dict__, "source": "https://example.org/a?b=1&c=2"})
-    html = render.answer_card(
+    html = render.answer_html(
         Answer(**{**answer.__dict__, "citations": [web]}), {doc.doc_id: doc}, turn=1
     )
     assert 'href="https://example.org/a?b=1&amp;c=2"' in html and 'rel="noopener' in html
@@ -79,16 +79,17 @@ def test_source_links_only_for_http_urls():
 def test_citation_of_a_changed_document_shows_only_the_stored_quote():
     doc, answer = _fixture()
     changed = Document(doc_id=doc.doc_id, text="something else entirely " * 20)
-    html = render.answer_card(answer, {doc.doc_id: changed}, turn=1)
+    html = render.answer_html(answer, {doc.doc_id: changed}, turn=1)
     assert "something else" not in html and "<mark>The Moonfish" in html
 
 
-def test_refusal_card_is_a_notice_in_the_question_language():
+def test_refusal_is_a_notice_in_the_question_language():
     answer = Answer(question="예산은?", text="문서에서 찾을 수 없습니다.", refused=True, lang="ko")
-    html = render.answer_card(answer, {}, turn=1)
+    html = render.answer_html(answer, {}, turn=1)
     assert 'class="rag-refusal"' in html and "문서에서 찾을 수 없습니다." in html
-    assert "관련 문서를 올려" in html
-    assert "⚠️" in render.chat_answer(answer)
+    assert "관련 문서를 올려" in html and "rag-sources" not in html
+    english = render.answer_html(Answer("Budget?", "Not found.", refused=True), {}, turn=1)
+    assert "upload a document" in english
 
 
 def test_retrieval_panel_shows_query_scores_and_escapes():
@@ -96,29 +97,96 @@ def test_retrieval_panel_shows_query_scores_and_escapes():
     plan = SearchPlan(
         question="and?", query=f"base {EVIL} and?", follow_up=True, reason="x", base=f"b{EVIL}"
     )
-    html = render.retrieval_panel(plan, answer)
+    html = panels.retrieval_panel(plan, answer)
     _assert_no_markup_from_document(html)
     assert "Searched for:" in html and "Follow-up" in html
     assert "0.0160" in html and "0.500" in html and "—" in html  # fused, dense, no BM25
     assert "cited" in html
+    korean = panels.retrieval_panel(plan, answer, "ko")
+    assert "검색어:" in korean and "인용됨" in korean and "Searched for" not in korean
 
 
-def test_chat_bubbles_cannot_inject_html():
+def test_transcript_shows_each_answer_once_with_its_sources():
     doc, answer = _fixture()
-    text = render.chat_answer(answer)
-    assert "<script" not in text and "<img" not in text and "<" not in text
-    assert "&lt;script&gt;" in text and "Sources: [1] Title" in text
+    turns = [Turn(answer.question, answer, SearchPlan("q", "q"))] * 2
+    messages = render.chat_messages(turns, {doc.doc_id: doc})
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    first, second = messages[1]["content"], messages[3]["content"]
+    _assert_no_markup_from_document(first + messages[0]["content"])
+    assert first.count("The Moonfish Festival is held in Qelvar.") == 2  # the text and its passage
+    assert first.count('class="rag-source"') == 1 and 'id="cite-1-1"' in first
+    assert 'href="#cite-1-1"' in first and 'href="#cite-2-1"' in second  # unique per turn
+    assert "&lt;script&gt;" in messages[0]["content"]
     assert render.plain("Samsung & LG [1]") == "Samsung &amp; LG [1]"
-    assert render.plain("The pledge, 14 companies [2]") == "The pledge, 14 companies [2]"
-    messages = render.chat_messages([Turn(answer.question, answer, SearchPlan("q", "q"))])
-    assert [m["role"] for m in messages] == ["user", "assistant"]
-    assert "<" not in messages[0]["content"]
-    assert "<" not in render.chat_partial("a <b>", SearchPlan("q", "<i>"))
+    assert "<" not in render.chat_partial("a <b>", SearchPlan("q", "<i>"), "en")
+    assert "검색 중" in render.chat_partial("", SearchPlan("q", "q"), "ko")
+
+
+def _cited(quote: str, context: str, context_start: int, text: str) -> tuple[Citation, Document]:
+    doc = Document(doc_id="pledge.txt", text=text, title="Pledge", date="2024-05-22")
+    start = text.index(quote)
+    citation = Citation(
+        n=1, doc_id=doc.doc_id, title=doc.title, quote=quote, start=start,
+        end=start + len(quote), score=1.0, date=doc.date,
+        context=context, context_start=context_start,
+    )  # fmt: skip
+    return citation, doc
+
+
+LIST = "Intro.\nThe signatories: (국내) 삼성전자, 네이버; (해외) OpenAI, Adobe. More text."
+
+
+def test_quote_is_highlighted_inside_its_context_sentence():
+    sentence = "The signatories: (국내) 삼성전자, 네이버; (해외) OpenAI, Adobe."
+    citation, doc = _cited("(국내) 삼성전자, 네이버", sentence, LIST.index(sentence), LIST)
+    html = render.answer_html(
+        Answer("Who?", "(국내) 삼성전자, 네이버 [1]", citations=[citation]),
+        {doc.doc_id: doc},
+        turn=1,
+    )
+    context = re.search(r'<span class="rag-context">(.*?)</span>', html, re.S).group(1)
+    assert context == (
+        "The signatories: <mark>(국내) 삼성전자, 네이버</mark>; (해외) OpenAI, Adobe."
+    )
+    assert "Intro." in html and "More text." in html  # the document around the sentence
+    # the document is gone: the sentence is still shown around the quote
+    gone = render.answer_html(Answer("Who?", "x [1]", citations=[citation]), {}, turn=1)
+    assert "The signatories: <mark>(국내) 삼성전자, 네이버</mark>; (해외)" in gone
+    # a wrong context_start still finds the quote inside the sentence
+    off, _ = _cited("(국내) 삼성전자, 네이버", sentence, 0, LIST)
+    assert render.passage_parts(off, {doc.doc_id: doc})[1] == "The signatories: "
+
+
+def test_citation_without_context_is_shown_as_before():
+    citation, doc = _cited("(국내) 삼성전자, 네이버", "", 0, LIST)
+    html = render.answer_html(
+        Answer("Who?", "x [1]", citations=[citation]), {"pledge.txt": doc}, turn=1
+    )
+    assert "rag-context" not in html and "<mark>(국내) 삼성전자, 네이버</mark>" in html
+    assert "The signatories: <mark>" in html  # document text around it, unhighlighted
+
+
+def test_translation_hint_once_per_session_for_english_questions_with_korean_quotes():
+    citation, doc = _cited("(국내) 삼성전자, 네이버", "", 0, LIST)
+    english = Answer("Who signed?", "(국내) 삼성전자, 네이버 [1]", citations=[citation], lang="en")
+    korean = Answer("누가?", "(국내) 삼성전자, 네이버 [1]", citations=[citation], lang="ko")
+    turns = [
+        Turn(a.question, a, SearchPlan(a.question, a.question)) for a in (korean, english, english)
+    ]
+    bubbles = [m["content"] for m in render.chat_messages(turns, {}) if m["role"] == "assistant"]
+    assert ["rag-hint" in b for b in bubbles] == [False, True, False]
+    assert "pip install -e &#x27;.[llm]&#x27;" in bubbles[1] and "RAG_ANSWERER=llm" in bubbles[1]
+    assert "rag models fetch --llm" in bubbles[1]
+    offered = render.chat_messages(turns[1:2], {}, llm_ok=True)[1]["content"]
+    assert "Generated" in offered and "pip install" not in offered
+    llm = Answer("Who signed?", "Samsung [1]", citations=[citation], lang="en", mode="llm")
+    assert not render.needs_translation_hint(llm)
 
 
 @pytest.mark.parametrize("name", [EVIL, "ok.txt"])
 def test_documents_table_and_status_escape(name):
     doc = Document(doc_id=name, text="x", title=name, source=name)
-    html = render.documents_table([doc], {name: 2}) + render.status([(False, name)])
+    html = panels.documents_table([doc], {name: 2}) + panels.status([(False, name)])
     _assert_no_markup_from_document(html)
     assert "<td>2</td>" in html
+    assert "<th>제목</th>" in panels.documents_table([doc], {name: 2}, "ko")

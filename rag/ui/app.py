@@ -1,100 +1,49 @@
 """The Gradio chat app: ``build_app(qa)`` returns a ``gr.Blocks`` without serving it.
 
-Handlers live on ``ChatApp`` so tests can call them directly with a real ``QA``.
-Each browser session keeps its own turns in ``gr.State``; the index is shared and
-``QA`` swaps snapshots atomically, so questions keep being answered while an
-upload is indexed. Everything shown as HTML comes from ``rag.ui.render``.
+The page is laid out here; what happens on each event is in ``handlers``, the HTML
+in ``render`` and ``panels``, the words in ``strings``, and the CSS and the page's one
+script in ``assets/``. Labels follow the browser's language (Korean or English) and
+the language switch at the top; each answer is shown once, in its chat bubble.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from ..chat import Turn, add_turn, respond
-from ..errors import DocumentError, RagError
-from . import render
+from .handlers import DEFAULT_MAX_FILE_MB, MB, ChatApp, upload_types
+from .llm_status import llm_status
+from .strings import I18N, N_EXAMPLES, example
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "DEFAULT_MAX_FILE_MB",
+    "EXAMPLES",
+    "UPLOAD_TYPES",
+    "ChatApp",
+    "build_app",
+    "launch_options",
+    "llm_status",
+]
 
-EXAMPLES = (
-    "Which companies signed the pledge?",
-    "REAIM 회의는 어느 도시에서 개최되었나요?",
-    "서울 AI 기업 서약에 참여한 국내 기업은?",
-    "Who attended the AI Global Forum?",
+ASSETS = Path(__file__).with_name("assets")
+UPLOAD_TYPES = upload_types()
+EXAMPLES = tuple(example(i, "en") for i in range(N_EXAMPLES))
+LANGUAGES = [("English", "en"), ("한국어", "ko")]
+# The browser's language picks the first one, as Gradio's own i18n does.
+BROWSER_LANG_JS = (
+    "() => ((navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en')"
 )
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
-DEFAULT_MAX_FILE_MB = 20
+SWITCH_JS = "(lang) => { if (window.ragSetLocale) window.ragSetLocale(lang); return lang; }"
+_ASK = {"concurrency_limit": 4, "concurrency_id": "ask"}
+_INDEX = {"concurrency_limit": 1, "concurrency_id": "index"}
 
-# Opens the cited passage when its [n] is clicked; the page needs no other script.
-FOOTNOTE_JS = """
-element.addEventListener('click', (event) => {
-  const link = event.target.closest('a.rag-fn');
-  if (!link) return;
-  event.preventDefault();
-  const item = element.querySelector('#' + CSS.escape(link.dataset.cite));
-  if (!item) return;
-  element.querySelectorAll('.rag-source.is-target').forEach((x) => x.classList.remove('is-target'));
-  item.classList.add('is-target');
-  const details = item.querySelector('details');
-  if (details) details.open = true;
-  item.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-});
-"""
 
-CSS = """
-#rag-header h1 { margin-bottom: 0; }
-#rag-header p { margin-top: 4px; color: var(--body-text-color-subdued); }
-#rag-chat .message-content { white-space: pre-line; }
-.rag-examples button { font-size: 13px !important; }
-.rag-answer { font-size: 15px; line-height: 1.6; }
-.rag-question { font-weight: 600; margin-bottom: 6px; color: var(--body-text-color-subdued); }
-.rag-text { white-space: pre-wrap; margin: 0 0 10px 0; }
-a.rag-fn { text-decoration: none; font-weight: 700; color: var(--color-accent);
-  padding: 0 2px; border-radius: 4px; cursor: pointer; }
-a.rag-fn:hover, a.rag-fn:focus { background: var(--color-accent-soft); }
-.rag-sources-title { font-weight: 600; margin-top: 8px; }
-.rag-mode { font-weight: 400; color: var(--body-text-color-subdued); font-size: 13px; }
-ol.rag-sources { list-style: none; padding-left: 0; margin: 4px 0; }
-li.rag-source { border: 1px solid var(--border-color-primary); border-radius: 8px;
-  margin: 6px 0; padding: 6px 10px; }
-li.rag-source.is-target { border-color: var(--color-accent);
-  box-shadow: 0 0 0 2px var(--color-accent-soft); }
-li.rag-source summary { cursor: pointer; }
-.rag-n { font-weight: 700; color: var(--color-accent); }
-.rag-passage { white-space: pre-wrap; margin: 8px 0; padding: 8px 12px; font-size: 14px;
-  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
-.rag-passage mark { background: #fde68a; color: #111; padding: 1px 2px; border-radius: 2px; }
-.rag-where { color: var(--body-text-color-subdued); font-size: 12px; }
-.rag-refusal { border: 1px solid #f59e0b; background: #fffbeb; color: #7c2d12;
-  border-radius: 8px; padding: 10px 14px; }
-.rag-refusal p { margin: 4px 0 0 0; }
-.rag-note, .rag-followup { color: var(--body-text-color-subdued); font-size: 13px; }
-.rag-searched { margin-bottom: 4px; }
-.rag-label { font-weight: 600; }
-table.rag-hits, table.rag-docs { width: 100%; font-size: 13px; border-collapse: collapse; }
-table.rag-hits th, table.rag-hits td, table.rag-docs th, table.rag-docs td {
-  border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
-  vertical-align: top; text-align: left; }
-table.rag-docs { table-layout: fixed; }
-table.rag-docs td, table.rag-docs th, table.rag-hits td:nth-child(2) { overflow-wrap: anywhere; }
-table.rag-docs th:nth-child(1) { width: 34%; } table.rag-docs th:nth-child(2) { width: 15%; }
-table.rag-docs th:nth-child(3) { width: 24%; } table.rag-docs th:nth-child(4) { width: 10%; }
-table.rag-hits td:nth-child(n+3) { font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.is-cited td:first-child { border-left: 3px solid var(--color-accent); }
-.rag-cited { font-size: 11px; background: var(--color-accent-soft); border-radius: 4px;
-  padding: 0 4px; margin-left: 4px; }
-ul.rag-status { list-style: none; padding-left: 0; margin: 4px 0; font-size: 14px; }
-.rag-ok { color: #166534; } .rag-bad { color: #b91c1c; }
-.rag-notice { border-radius: 8px; padding: 8px 12px; background: var(--background-fill-secondary); }
-.rag-notice.rag-error { border: 1px solid #fca5a5; color: #b91c1c; }
-.rag-placeholder { color: var(--body-text-color-subdued); }
-"""
+def asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
 
 
 def theme() -> gr.themes.Base:
@@ -108,320 +57,171 @@ def theme() -> gr.themes.Base:
 def launch_options(*, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> dict[str, Any]:
     """Keyword arguments for ``demo.launch`` that belong to the app, not the host."""
     return {
-        "css": CSS,
+        "css": asset("style.css"),
+        "js": asset("app.js"),
         "theme": theme(),
-        "max_file_size": int(max_file_mb * 1024 * 1024),  # bytes
+        "i18n": I18N,
+        "max_file_size": int(max_file_mb * MB),  # bytes, the same limit the loader applies
         "show_error": False,
         "ssr_mode": False,
     }
 
 
-def llm_status() -> tuple[bool, str]:
-    """(available, why not): the generated-answer mode needs ``rag.llm`` and its model."""
-    try:
-        from .. import llm
-    except ImportError:
-        return False, "the optional local LLM is not installed (`make llm`)"
-    except Exception as exc:  # a broken optional extra must not stop the app
-        log.warning("rag.llm failed to import: %s", exc)
-        return False, f"the local LLM failed to load ({type(exc).__name__})"
-    if not hasattr(llm, "answer_with_llm"):  # what QA.ask(answerer="llm") calls
-        return False, "the local LLM answerer is not installed (`make llm`)"
-    check = getattr(llm, "is_available", None)
-    if check is None:
-        return True, ""
-    try:
-        result = check()
-    except Exception as exc:
-        return False, f"the local LLM is unavailable ({exc})"
-    if result:
-        return True, ""
-    reason = getattr(llm, "unavailable_reason", None)
-    why = ""
-    if reason is not None:
-        from ..config import Settings
-
-        why = reason(Settings.from_env()) or ""
-    return False, why or "the local LLM or its model is missing (`make llm`)"
+@dataclass
+class ChatUI:
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask: gr.Button
+    clear: gr.Button
+    examples: list[gr.Button]
 
 
-class ChatApp:
-    """The app's handlers over one shared ``QA``; no per-session data lives here."""
-
-    def __init__(
-        self,
-        qa,
-        *,
-        pace: float = 0.02,
-        max_file_mb: float = DEFAULT_MAX_FILE_MB,
-        llm: tuple[bool, str] | None = None,
-    ):
-        self.qa = qa
-        self.pace = pace
-        self.max_file_bytes = int(max_file_mb * 1024 * 1024)
-        self.llm_ok, self.llm_why = llm if llm is not None else llm_status()
-
-    # ------------------------------------------------------------ chat
-
-    def ask(
-        self, question: str, history: Sequence[Turn] | None, answerer: str | None = None
-    ) -> Iterator[tuple]:
-        """Stream (chat, history, answer card, retrieval panel, question box)."""
-        history = tuple(history or ())
-        question = (question or "").strip()
-        if not question:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        mode = answerer if answerer == "llm" and self.llm_ok else "extractive"
-        transcript = render.chat_messages(history)
-        user = {"role": "user", "content": render.chat_user(question)}
-        try:
-            for reply in respond(self.qa, question, history, answerer=mode, pace=self.pace):
-                if reply.error:
-                    bubble = {"role": "assistant", "content": render.chat_error(reply.error)}
-                    yield (
-                        [*transcript, user, bubble],
-                        history,
-                        render.notice(reply.error, kind="error"),
-                        render.retrieval_panel(reply.plan, None),
-                        question,
-                    )
-                elif reply.turn is not None:
-                    turns = add_turn(history, reply.turn)
-                    yield (
-                        render.chat_messages(turns),
-                        turns,
-                        render.answer_card(reply.answer, self.qa.data.documents, turn=len(turns)),
-                        render.retrieval_panel(reply.plan, reply.answer),
-                        "",
-                    )
-                else:
-                    bubble = {
-                        "role": "assistant",
-                        "content": render.chat_partial(reply.text, reply.plan),
-                    }
-                    panel = (
-                        render.retrieval_panel(reply.plan, None) if not reply.text else gr.skip()
-                    )
-                    yield [*transcript, user, bubble], gr.skip(), gr.skip(), panel, ""
-        except Exception:  # a bug: log it, never show a traceback
-            log.exception("answering %r failed", question)
-            message = "Something went wrong while answering; the server log has the details."
-            bubble = {"role": "assistant", "content": render.chat_error(message)}
-            yield (
-                [*transcript, user, bubble],
-                history,
-                render.notice(message, kind="error"),
-                "",
-                question,
-            )
-
-    def clear(self) -> tuple:
-        """(chat, history, answer card, retrieval panel) for a fresh conversation."""
-        return [], (), render.notice(PLACEHOLDER), ""
-
-    # ------------------------------------------------------------ documents
-
-    def documents_view(self) -> tuple[str, Any]:
-        """(documents table, remove-dropdown update) from the live index."""
-        data = self.qa.data
-        counts = Counter(c.doc_id for c in data.chunks)
-        docs = sorted(data.documents.values(), key=lambda d: d.doc_id)
-        choices = [(f"{d.title or d.doc_id} ({d.doc_id})", d.doc_id) for d in docs]
-        return render.documents_table(docs, counts), gr.update(choices=choices, value=None)
-
-    def upload(self, files: list[str] | str | None, progress=gr.Progress()) -> tuple:  # noqa: B008
-        """Index uploaded files one by one; a bad file is reported and skipped.
-
-        Returns (status, documents table, remove dropdown, cleared file input).
-        """
-        paths = [files] if isinstance(files, str) else list(files or [])
-        lines: list[tuple[bool, str]] = []
-        for i, path in enumerate(paths):
-            name = Path(path).name
-            progress((i, len(paths)), desc=f"Indexing {name}", unit="files")
-            lines.append(self._index_one(Path(path), name))
-        if paths:
-            progress((len(paths), len(paths)), desc="Done", unit="files")
-        table, dropdown = self.documents_view()
-        return render.status(lines), table, dropdown, None
-
-    def _index_one(self, path: Path, name: str) -> tuple[bool, str]:
-        try:
-            size = path.stat().st_size
-            if size > self.max_file_bytes:
-                limit = self.max_file_bytes / (1024 * 1024)
-                return False, f"{name}: {size / 1048576:.1f} MB is over the {limit:g} MB limit."
-            report = self.qa.add_bytes(path.read_bytes(), filename=name)
-        except (DocumentError, RagError, OSError) as exc:
-            log.info("upload of %s rejected: %s", name, exc)
-            return False, f"{name}: {exc}"
-        except Exception:
-            log.exception("indexing %s failed", name)
-            return False, f"{name}: could not be indexed (a bug; the server log has the details)."
-        doc_ids = report.added + report.updated + report.unchanged
-        counts = Counter(c.doc_id for c in self.qa.data.chunks)
-        verb = "added" if report.added else "updated" if report.updated else "unchanged"
-        where = ", ".join(f"{d} ({_plural(counts.get(d, 0), 'chunk')})" for d in doc_ids)
-        return True, f"{name}: {verb} as {where}."
-
-    def remove(self, doc_id: str | None) -> tuple:
-        """Remove one document; returns (status, documents table, remove dropdown)."""
-        if not doc_id:
-            table, dropdown = self.documents_view()
-            return render.status([(False, "Choose a document to remove first.")]), table, dropdown
-        try:
-            self.qa.remove([doc_id])
-            line = (True, f"Removed {doc_id}.")
-        except KeyError:
-            line = (False, f"{doc_id} is not in the index (already removed?).")
-        except RagError as exc:
-            line = (False, f"Could not remove {doc_id}: {exc}")
-        table, dropdown = self.documents_view()
-        return render.status([line]), table, dropdown
-
-
-PLACEHOLDER = "The answer appears here; click a [n] marker to open the cited passage."
+@dataclass
+class DocsUI:
+    files: gr.File
+    status: gr.HTML
+    table: gr.HTML
+    remove_choice: gr.Dropdown
+    remove: gr.Button
 
 
 def build_app(
     qa,
     *,
-    title: str = "Ask the documents",
-    examples: Sequence[str] = EXAMPLES,
+    title: str | None = None,
     pace: float = 0.02,
     max_file_mb: float = DEFAULT_MAX_FILE_MB,
     llm: tuple[bool, str] | None = None,
 ) -> gr.Blocks:
-    """The app over ``qa``; call ``.queue().launch(**launch_options())`` to serve it."""
+    """The app over ``qa``; serve it with ``.queue().launch(**launch_options())``."""
     app = ChatApp(qa, pace=pace, max_file_mb=max_file_mb, llm=llm)
-    with gr.Blocks(title=title, analytics_enabled=False, fill_width=True) as demo:
-        history = gr.State(())
-        gr.Markdown(
-            f"# {title}\nAsk in English or 한국어. Answers quote the indexed documents; "
-            "click a **[n]** to open the cited passage. Follow-up questions "
-            "(“And which of them are Korean?”) use the previous question.",
-            elem_id="rag-header",
-        )
+    with gr.Blocks(
+        title=title or "Ask the documents", analytics_enabled=False, fill_width=True
+    ) as demo:
+        history, lang = gr.State(()), gr.State("en")
+        switch = _header(title)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=440,
-                    elem_id="rag-chat",
-                    latex_delimiters=[],
-                    render_markdown=False,  # bubbles are escaped text, see render.plain
-                    sanitize_html=True,
-                    feedback_options=None,
-                    buttons=["copy", "copy_all"],
-                    placeholder="Ask a question about the documents, or pick an example below.",
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        show_label=False,
-                        placeholder="Ask about the documents — English or 한국어",
-                        scale=5,
-                        max_lines=4,
-                        autofocus=True,
-                        elem_id="rag-question",
-                    )
-                    ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
-                    clear_btn = gr.Button("New chat", scale=1, elem_id="rag-clear")
-                with gr.Row(elem_classes="rag-examples"):
-                    example_btns = [
-                        gr.Button(text, size="sm", variant="secondary") for text in examples
-                    ]
-                card = gr.HTML(
-                    render.notice(PLACEHOLDER),
-                    elem_id="rag-answer-card",
-                    js_on_load=FOOTNOTE_JS,
-                    padding=True,
-                )
+                chat = _chat_column()
             with gr.Column(scale=2, min_width=360):
                 answerer = _answerer_control(app)
-                with gr.Accordion("Retrieved passages", open=True):
-                    retrieval = gr.HTML("", elem_id="rag-retrieval", js_on_load=None)
-                with gr.Accordion("Documents", open=True):
-                    files = gr.File(
-                        file_count="multiple",
-                        file_types=UPLOAD_TYPES,
-                        label=f"Upload txt, md, html or pdf (up to {max_file_mb:g} MB each)",
-                        elem_id="rag-upload",
-                        height=120,
-                    )
-                    upload_status = gr.HTML("", elem_id="rag-upload-status", js_on_load=None)
-                    docs = gr.HTML("", elem_id="rag-docs", js_on_load=None)
-                    with gr.Row():
-                        remove_choice = gr.Dropdown(
-                            label="Remove a document",
-                            choices=[],
-                            scale=3,
-                            elem_id="rag-remove-choice",
-                        )
-                        remove_btn = gr.Button(
-                            "Remove", variant="stop", scale=1, elem_id="rag-remove"
-                        )
-
-        ask_outputs = [chatbot, history, card, retrieval, question]
-        gr.on(
-            [question.submit, ask_btn.click],
-            app.ask,
-            inputs=[question, history, answerer],
-            outputs=ask_outputs,
-            concurrency_limit=4,
-            concurrency_id="ask",
-        )
-        for btn, text in zip(example_btns, examples, strict=True):
-            btn.click(
-                _ask_fixed(app, text),
-                inputs=[history, answerer],
-                outputs=ask_outputs,
-                concurrency_limit=4,
-                concurrency_id="ask",
-            )
-        clear_btn.click(app.clear, outputs=[chatbot, history, card, retrieval], queue=False)
-        files.upload(
-            app.upload,
-            inputs=files,
-            outputs=[upload_status, docs, remove_choice, files],
-            concurrency_limit=1,
-            concurrency_id="index",
-        )
-        remove_btn.click(
-            app.remove,
-            inputs=remove_choice,
-            outputs=[upload_status, docs, remove_choice],
-            concurrency_limit=1,
-            concurrency_id="index",
-        )
-        demo.load(app.documents_view, outputs=[docs, remove_choice])
+                with gr.Accordion(I18N("rag_retrieved"), open=True):
+                    retrieval = gr.HTML("", elem_id="rag-retrieval")
+                docs = _documents_panel(max_file_mb)
+        _wire_chat(app, chat, [chat.chatbot, history, retrieval, chat.question], answerer, lang)
+        _wire_documents(app, docs, lang)
+        switch.change(app.set_language, switch, [lang, docs.table], js=SWITCH_JS, queue=False)
+        page = [switch, lang, docs.table, docs.remove_choice]
+        demo.load(app.open_page, inputs=switch, outputs=page, js=BROWSER_LANG_JS)
     return demo
 
 
+def _header(title: str | None) -> gr.Radio:
+    with gr.Row(elem_id="rag-header", equal_height=False):
+        with gr.Column(scale=4):
+            gr.Markdown(title or I18N("rag_title"), elem_id="rag-title")
+            gr.Markdown(I18N("rag_intro"))
+        return gr.Radio(LANGUAGES, value="en", label="Language · 언어", elem_id="rag-lang", scale=1)
+
+
+def _chat_column() -> ChatUI:
+    chatbot = gr.Chatbot(
+        label=I18N("rag_conversation"),
+        height=560,
+        elem_id="rag-chat",
+        latex_delimiters=[],
+        render_markdown=False,  # bubbles are HTML built from escaped text, see render.py
+        sanitize_html=True,
+        feedback_options=None,
+        buttons=["copy", "copy_all"],
+        placeholder=I18N("rag_chat_placeholder"),
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            show_label=False,
+            placeholder=I18N("rag_question_placeholder"),
+            scale=5,
+            max_lines=4,
+            autofocus=True,
+            elem_id="rag-question",
+        )
+        ask = gr.Button(I18N("rag_ask"), variant="primary", scale=1, elem_id="rag-ask")
+        clear = gr.Button(I18N("rag_new_chat"), scale=1, elem_id="rag-clear")
+    with gr.Row(elem_classes="rag-examples"):
+        examples = [
+            gr.Button(I18N(f"rag_example_{i}"), size="sm", variant="secondary")
+            for i in range(N_EXAMPLES)
+        ]
+    return ChatUI(chatbot, question, ask, clear, examples)
+
+
 def _answerer_control(app: ChatApp) -> gr.Radio:
+    extractive = (I18N("rag_extractive"), "extractive")
     if app.llm_ok:
+        default = getattr(getattr(app.qa, "settings", None), "answerer", "extractive")
         return gr.Radio(
-            [("Extractive (quotes)", "extractive"), ("Generated (local LLM, checked)", "llm")],
-            value="extractive",
-            label="Answerer",
+            [extractive, (I18N("rag_generated"), "llm")],
+            value=default if default in ("extractive", "llm") else "extractive",
+            label=I18N("rag_answerer"),
             elem_id="rag-answerer",
         )
     return gr.Radio(
-        [("Extractive (quotes)", "extractive")],
+        [extractive],
         value="extractive",
-        label="Answerer",
-        info=f"Answers quote the documents; generated answers are off: {app.llm_why}.",
+        label=I18N("rag_answerer"),
+        info=f"{I18N('rag_llm_off')} {app.llm_why}.",
         interactive=False,
         elem_id="rag-answerer",
     )
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _documents_panel(max_file_mb: float) -> DocsUI:
+    with gr.Accordion(I18N("rag_documents"), open=True):
+        files = gr.File(
+            file_count="multiple",
+            file_types=UPLOAD_TYPES,
+            label=f"{I18N('rag_upload')} {max_file_mb:g} MB ({', '.join(UPLOAD_TYPES)})",
+            elem_id="rag-upload",
+            height=150,
+        )
+        status = gr.HTML("", elem_id="rag-upload-status")
+        table = gr.HTML("", elem_id="rag-docs")
+        with gr.Row():
+            choice = gr.Dropdown(
+                label=I18N("rag_remove_label"), choices=[], scale=3, elem_id="rag-remove-choice"
+            )
+            remove = gr.Button(I18N("rag_remove"), variant="stop", scale=1, elem_id="rag-remove")
+    return DocsUI(files, status, table, choice, remove)
 
 
-def _ask_fixed(app: ChatApp, text: str):
-    def ask_example(history, answerer):
-        yield from app.ask(text, history, answerer)
+def _wire_chat(app: ChatApp, ui: ChatUI, outputs: list, answerer: gr.Radio, lang) -> None:
+    history = outputs[1]
+    inputs = [ui.question, history, answerer, lang]
+    gr.on([ui.question.submit, ui.ask.click], app.ask, inputs=inputs, outputs=outputs, **_ASK)
+    for i, button in enumerate(ui.examples):
+        button.click(
+            _ask_example(app, i), inputs=[history, answerer, lang], outputs=outputs, **_ASK
+        )
+    ui.clear.click(app.clear, outputs=outputs[:3], queue=False)
+
+
+def _wire_documents(app: ChatApp, ui: DocsUI, lang) -> None:
+    ui.files.upload(
+        app.upload,
+        inputs=[ui.files, lang],
+        outputs=[ui.status, ui.table, ui.remove_choice, ui.files],
+        **_INDEX,
+    )
+    ui.remove.click(
+        app.remove,
+        inputs=[ui.remove_choice, lang],
+        outputs=[ui.status, ui.table, ui.remove_choice],
+        **_INDEX,
+    )
+
+
+def _ask_example(app: ChatApp, i: int) -> Callable:
+    def ask_example(history, answerer, lang):
+        yield from app.ask_example(i, history, answerer, lang)
 
     return ask_example
