@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of ``rag.loaders.load_bytes`` (txt, md, html, pdf) with atheris.
+"""Coverage-guided fuzzing of ``rag.loaders.load_bytes`` (txt, md, html, pdf, office, hwpx).
 
     python fuzz/fuzz_loaders.py fuzz/seeds/loaders -max_total_time=60
 
@@ -18,11 +18,13 @@ with atheris.instrument_imports(include=["rag.loaders", "rag.textnorm", "pypdf"]
 
     from rag.errors import DocumentError
     from rag.loaders import load_bytes
-    from rag.loaders.html import html_text  # noqa: F401  (readers are imported lazily)
+    from rag.loaders.html import html_text  # noqa: F401
+    from rag.loaders.hwp import hwp_file  # noqa: F401  (readers are imported lazily)
+    from rag.loaders.office import office_file  # noqa: F401
     from rag.loaders.pdf import pdf_file  # noqa: F401
     from rag.textnorm import normalize
 
-EXTENSIONS = (".txt", ".md", ".html", ".pdf", ".htm", ".TXT")
+EXTENSIONS = (".txt", ".md", ".html", ".pdf", ".htm", ".TXT", ".docx", ".pptx", ".xlsx", ".hwpx")
 
 
 def test_one_input(data: bytes) -> None:

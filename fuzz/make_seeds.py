@@ -54,7 +54,7 @@ def encrypted_pdf(source: bytes, password: str) -> bytes:
 
 
 def loader_seeds() -> dict[str, bytes]:
-    # First byte: 0 .txt, 1 .md, 2 .html, 3 .pdf (see fuzz_loaders.EXTENSIONS).
+    # First byte: 0 .txt, 1 .md, 2 .html, 3 .pdf, 6-9 office/hwpx (fuzz_loaders.EXTENSIONS).
     pdf = text_pdf("Seoul AI Business Pledge, 22 May 2024")
     return {
         "txt-utf8": b"\x00" + (EN + KO).encode("utf-8"),
@@ -78,6 +78,22 @@ def loader_seeds() -> dict[str, bytes]:
         "pdf-encrypted": b"\x03" + encrypted_pdf(pdf, "secret"),
         "pdf-empty-password": b"\x03" + encrypted_pdf(pdf, ""),
         "pdf-truncated": b"\x03" + pdf[: len(pdf) // 2],
+        **office_seeds(),
+    }
+
+
+def office_seeds() -> dict[str, bytes]:
+    """docx/pptx/xlsx/hwpx seeds (first byte 6-9), made by the tests' writers."""
+    import sys
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from test_formats import make_docx, make_hwpx, make_pptx, make_xlsx
+
+    return {
+        "docx": b"\x06" + make_docx(),
+        "pptx": b"\x07" + make_pptx(["One slide.", KO]),
+        "xlsx": b"\x08" + make_xlsx(),
+        "hwpx": b"\x09" + make_hwpx([KO, EN]),
     }
 
 

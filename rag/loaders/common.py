@@ -99,7 +99,7 @@ def open_zip(data: bytes, label: str, kind: str, *, max_ratio: int = 100):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         found = sniff(data)
         hint = f"it is {found}, not a {kind} file" if found else f"it is not a {kind} file"
         raise DocumentError(f"{label}: cannot open it as {kind} ({hint}); check the file.") from exc
