@@ -10,7 +10,7 @@ server's peak RSS (``VmHWM``); ``--json`` writes them to a file.
 
 A response counts as an error if the call raised, or its answer card is not an
 answer or a refusal (e.g. the app's "Something went wrong" notice or a traceback).
-Run it under the CPU lock: ``flock /tmp/rag-cpu.lock python -m bench.load_app ...``.
+It keeps both cores busy: figures to quote come from a run with nothing else on the machine.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ with noise) and size, builds exact search, HNSW, IVF-Flat and IVF-PQ and
 measures build time, memory (serialised size and RSS growth), single-query
 latency (k=50, the retriever's pool; one query at a time, as the product
 searches) and recall@10 against exact search. Results merge into a JSON file,
-so a long run can be split into several short ones under the CPU lock;
+so a long run can be split into several short ones;
 docs/performance.md (scale region) and a plot are regenerated from it.
 """
 
@@ -24,6 +24,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 from tqdm.auto import tqdm
+
+from eval.machine import machine
 
 from . import scale_data, scale_report
 
@@ -328,7 +330,7 @@ def _machine() -> dict:
         "threads": faiss.omp_get_max_threads(),
         "cpu": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d"),
-        "note": "run under flock /tmp/rag-cpu.lock",
+        "host": machine(),  # cores, CPU flags, RAM
     }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eval.machine import describe
+
 START, END = "<!-- scale:start -->", "<!-- scale:end -->"
 SETS = ("synthetic", "spread", "real+noise")
 TARGET = 0.95
@@ -110,7 +112,7 @@ def render(results: dict, *, plot_name: str) -> str:
         "## Scale: index type by corpus size",
         "",
         f"Measured by `python -m bench.scale` (faiss {m.get('faiss', '?')}, "
-        f"{m.get('threads', '?')} threads, {m.get('date', '?')}, under the shared CPU lock). "
+        f"{m.get('threads', '?')} threads, {m.get('date', '?')}, {describe(m.get('host'))}). "
         "768-dimensional normalised float32 vectors; one query at a time with k=50 (the "
         "retriever's dense pool); recall@10 against exact search on 200 held-out queries. "
         "Sets: *synthetic* (topics → clusters → sub-clusters of ~50 near-duplicates), *spread* "
@@ -154,13 +156,13 @@ def _get(best: dict, n: int, kind: str) -> dict | None:
 
 
 def _decision(results: dict, best: dict) -> list[str]:
-    from rag import vector_index as vi
+    from rag import faiss_index as vi
 
     runs = results["runs"]
     sizes = sorted({n for n, _ in best})
     flat = {n: _get(best, n, "flat") for n in sizes}
     lines = [
-        "### Decision (rag/vector_index.py)",
+        "### Decision (rag/faiss_index.py)",
         "",
         f"- **Exact search (`flat`) below {vi.FLAT_UNTIL:,} vectors.** One query scans every "
         "vector on one core; p95 per query: "
@@ -207,7 +209,7 @@ def _decision(results: dict, best: dict) -> list[str]:
     lines += ["", *_why(runs), ""]
     if missing:
         lines += [
-            "Not measured in the committed run (the shared CPU was busy): "
+            "Not measured in the committed run: "
             + ", ".join(missing)
             + ". `python -m bench.scale --sizes N --sets NAME` adds them to the JSON.",
             "",
@@ -217,7 +219,7 @@ def _decision(results: dict, best: dict) -> list[str]:
 
 def _chosen(runs: list[dict], n: int) -> dict | None:
     """The synthetic-set run at the product's current ANN setting, if measured."""
-    from rag import vector_index as vi
+    from rag import faiss_index as vi
 
     params = vi.default_params(vi.ANN_KIND, n)
     search_key = {"hnsw": "efSearch", "ivf": "nprobe"}[vi.ANN_KIND]
@@ -235,7 +237,7 @@ def _find(runs: list[dict], name: str, n: int, kind: str, **params) -> dict | No
 
 def _why(runs: list[dict]) -> list[str]:
     """The trade-off in words, with the numbers the rule rests on (missing ones are skipped)."""
-    from rag import vector_index as vi
+    from rag import faiss_index as vi
 
     ns = sorted({r["n"] for r in runs if r["set"] == "spread" and r["kind"] == "ivf"})
     out = ["Why this kind and these parameters:", ""]
@@ -303,7 +305,7 @@ def _one_machine(results: dict, best: dict) -> list[str]:
         "### Where one machine stops being enough",
         "",
         f"- **Embedding comes first.** At {EMBED_PER_S} chunks/s (embeddinggemma fp32 on these "
-        f"2 cores, /work/shared/MODELS.md; bf16 3.6/s) one million chunks take "
+        f"2 cores, docs/models.md; bf16 3.6/s) one million chunks take "
         f"{days:.1f} days to embed, 100k take {days * 2.4:.0f} hours. With an ANN index, "
         "search is not the bottleneck at any size measured here.",
         "- **Memory per million 768-d chunks** (index alone, faiss's serialised size, scaled "
@@ -338,9 +340,9 @@ def _one_machine(results: dict, best: dict) -> list[str]:
 
 
 def ANN_FOR_TEXT() -> str:  # noqa: N802 - reads the product's current rule
-    from rag import vector_index
+    from rag import faiss_index
 
-    return vector_index.ANN_KIND
+    return faiss_index.ANN_KIND
 
 
 EMBED_PER_S = 2.3

@@ -1,12 +1,12 @@
 """Speed of indexing and of queries: ``python -m bench.speed [--quick]``.
 
 Three parts, one run, so every ratio compares figures taken minutes apart on
-the same machine under the same CPU lock:
+the same machine in the same conditions:
 
 1. embedding options (fp32, bf16, ONNX int8; sorting; batch size) in this
    process, each on the same chunks, with retrieval quality on one fixed task;
 2. index build, peak memory and warm query latency of the product as the
-   core issue left it ("before": fp32, batch 16), of the product with today's
+   previous defaults ("before": fp32, batch 16), of the product with today's
    defaults ("after") and of the LangChain-tutorial baseline, each in its own
    process (``bench.workload``);
 3. cold start: process start to first answer, one subprocess per system.
@@ -30,12 +30,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval import bench_data
+from eval.machine import machine
 
 from . import options, report
 
 log = logging.getLogger("bench.speed")
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = {"precision": "fp32", "batch_size": 16}  # the committed defaults of the core issue
+BEFORE = {"precision": "fp32", "batch_size": 16}  # the previous defaults
 COLD_QUESTION = "Which companies signed the Seoul AI Business Pledge?"
 # Retrieval latency is timed on every question; extractive answers (each embeds ~40
 # candidate sentences, seconds on 2 cores) on the first ``answers`` of them.
@@ -61,7 +62,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         choices=["all", "options", "systems"],
         default="all",
-        help="run one half and merge it into --json (to keep each CPU-lock hold short)",
+        help="run one half and merge it into --json (to split a long run into short ones)",
     )
     return p.parse_args(argv)
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     size = QUICK if args.quick else FULL
     results: dict = {"config": {**size, "quick": bool(args.quick), "seed": args.seed,
-                                "before": BEFORE, "cpu": _cpu()}}  # fmt: skip
+                                "before": BEFORE, "cpu": _cpu(), "machine": machine()}}  # fmt: skip
     if args.part in ("all", "options"):
         results["options"] = options.run(
             args.data, n_korquad=size["n_korquad"], n_belebele=size["n_belebele"],

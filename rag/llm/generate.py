@@ -119,7 +119,7 @@ def finish(
     """Check the generated text and build the final ``Answer``."""
     text = generated.strip()
     if _is_refusal(text):
-        # The 1.5B model sometimes refuses when the answer is there (MODELS.md): a refusal
+        # The 1.5B model sometimes refuses when the answer is there (docs/models.md): a refusal
         # stands only if the extractive answerer, calibrated on unanswerable questions,
         # refuses too.
         extractive = _extractive(qa, question, hits, lang, search_query, data)
@@ -203,7 +203,7 @@ def _extractive(
         question,
         hits,
         query_vector=vector,
-        documents=data.documents,
+        data=data,
         lang=lang,
         search_query=search_query,
     )

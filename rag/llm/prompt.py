@@ -2,7 +2,7 @@
 
 Passages come first and the instructions after them, next to where the model
 starts writing: with Qwen2.5-Coder-1.5B that order is what made it list all
-fourteen pledge companies (see MODELS.md). The refusal sentence is the same
+fourteen pledge companies (see docs/models.md). The refusal sentence is the same
 fixed text the extractive answerer uses, so callers can recognise it.
 """
 
