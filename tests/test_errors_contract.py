@@ -50,6 +50,12 @@ class StandInEmbedder:
         vecs = np.asarray(rows, dtype=np.float32).reshape(len(texts), 8) + 1.0
         return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
+    def encode_documents_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], **_: object
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        units = [self.encode_documents([t[a:b] for a, b in s]) for t, s in zip(texts, spans)]
+        return self.encode_documents(texts), units
+
 
 @pytest.fixture()
 def no_model(tmp_path, monkeypatch) -> Path:
