@@ -73,23 +73,26 @@ def _add_index(sub) -> None:
     s.set_defaults(func=_cmd_index)
 
 
-def _add_ask(sub) -> None:
-    s = sub.add_parser("ask", help="answer a question with citations")
-    s.add_argument("question")
+def _searching(sub, name: str, text: str, *, about: str, func) -> argparse.ArgumentParser:
+    """A command that searches the index for ``text`` (``ask``, ``search``)."""
+    s = sub.add_parser(name, help=about)
+    s.add_argument(text)
     _index_dir(s)
     s.add_argument("--top-k", type=int, default=None, help="default: RAG_TOP_K (5)")
+    s.set_defaults(func=func)
+    return s
+
+
+def _add_ask(sub) -> None:
+    s = _searching(sub, "ask", "question", about="answer a question with citations", func=_cmd_ask)
     s.add_argument("--answerer", choices=get_args(Answerer), default=None)
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    s.set_defaults(func=_cmd_ask)
 
 
 def _add_search(sub) -> None:
-    s = sub.add_parser("search", help="show the passages retrieved for a query")
-    s.add_argument("query")
-    _index_dir(s)
-    s.add_argument("--top-k", type=int, default=None, help="default: RAG_TOP_K (5)")
+    about = "show the passages retrieved for a query"
+    s = _searching(sub, "search", "query", about=about, func=_cmd_search)
     s.add_argument("--mode", choices=get_args(Mode), default="hybrid")
-    s.set_defaults(func=_cmd_search)
 
 
 def _add_docs(sub) -> None:
