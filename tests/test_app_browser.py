@@ -232,7 +232,10 @@ def test_language_switch_turns_the_ui_korean(page):
     )
     page.locator(".rag-examples button").nth(1).click()  # the example as shown, in Korean
     expect(_answers(page)).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
-    expect(_answers(page).last.locator(".rag-text")).to_contain_text("헤이그")
+    expect(page.locator("#rag-chat [data-testid=user]").last).to_have_text(
+        "REAIM 회의는 어느 도시에서 개최되었나요?"
+    )
+    expect(_answers(page).last).to_have_attribute("lang", "ko")  # a Korean answer
     expect(page.locator("#rag-retrieval")).to_contain_text("검색어:")
     answer = _ask(page, "AI 글로벌 포럼의 총 예산은 얼마였나요?")  # Korean refusal
     expect(answer.locator(".rag-refusal")).to_contain_text("문서에서 찾을 수 없습니다")

@@ -124,7 +124,7 @@ def test_refusal_is_shown_as_a_notice_in_korean(app):
 def test_examples_are_asked_in_the_session_language(app):
     *_, (chat, history, *_rest) = app.ask_example(1, (), None, "ko")
     assert history[-1].question == "REAIM 회의는 어느 도시에서 개최되었나요?"
-    assert "헤이그" in history[-1].answer.text
+    assert history[-1].answer.lang == "ko" and 'lang="ko"' in chat[-1]["content"]
     *_, (chat, history, *_rest) = app.ask_example(1, (), None, "en")
     assert history[-1].question == "In which city was the REAIM summit held?"
 
@@ -256,6 +256,17 @@ def test_login_needs_both_user_and_password():
     assert module.auth_from_env({"RAG_APP_USER": "ed", "RAG_APP_PASSWORD": "pw"}) == ("ed", "pw")
     with pytest.raises(rag.RagError, match="both"):
         module.auth_from_env({"RAG_APP_USER": "ed"})
+
+
+def test_one_upload_limit_for_the_page_and_the_loader():
+    from rag.loaders import MAX_BYTES
+    from rag.ui import launch_options
+
+    args = _load_app_module()._parser().parse_args(["--max-file-mb", "25"])
+    app = ChatApp(None, max_file_mb=args.max_file_mb, llm=(False, ""))
+    page_limit = launch_options(max_file_mb=args.max_file_mb)["max_file_size"]
+    assert page_limit == app.max_file_bytes == 25_000_000  # MB, as the loader counts
+    assert launch_options()["max_file_size"] == MAX_BYTES
 
 
 def test_cli_defaults_bind_loopback():

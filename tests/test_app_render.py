@@ -181,6 +181,8 @@ def test_translation_hint_once_per_session_for_english_questions_with_korean_quo
     assert "Generated" in offered and "pip install" not in offered
     llm = Answer("Who signed?", "Samsung [1]", citations=[citation], lang="en", mode="llm")
     assert not render.needs_translation_hint(llm)
+    fell_back = Answer(**{**english.__dict__, "fallback_reason": "The generated answer failed"})
+    assert not render.needs_translation_hint(fell_back)
 
 
 @pytest.mark.parametrize("name", [EVIL, "ok.txt"])

@@ -70,33 +70,32 @@ class ChatApp:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         mode = answerer if answerer == "llm" and self.llm_ok else "extractive"
-        transcript = self._transcript(history)
-        user = {"role": "user", "content": render.plain(question)}
+        pending = [*self._transcript(history), _bubble("user", render.plain(question))]
         try:
             for reply in respond(self.qa, question, history, answerer=mode, pace=self.pace):
-                if reply.error:
-                    message = f"{text('could_not_answer', lang)}: {reply.error}"
-                    bubble = {"role": "assistant", "content": render.chat_error(message)}
-                    panel = panels.retrieval_panel(reply.plan, None, lang)
-                    yield [*transcript, user, bubble], history, panel, question
-                elif reply.turn is not None:
-                    turns = add_turn(history, reply.turn)
-                    panel = panels.retrieval_panel(reply.plan, reply.answer, lang)
-                    yield self._transcript(turns), turns, panel, ""
-                else:
-                    partial = render.chat_partial(reply.text, reply.plan, lang)
-                    bubble = {"role": "assistant", "content": partial}
-                    panel = panels.retrieval_panel(reply.plan, None, lang)
-                    yield (
-                        [*transcript, user, bubble],
-                        gr.skip(),
-                        gr.skip() if reply.text else panel,
-                        "",
-                    )
+                yield self._step(reply, history, pending, question, lang)
         except Exception:  # a bug: log it, never show a traceback
             log.exception("answering %r failed", question)
-            bubble = {"role": "assistant", "content": render.chat_error(text("failed", lang))}
-            yield [*transcript, user, bubble], history, "", question
+            bubble = _bubble("assistant", render.chat_error(text("failed", lang)))
+            yield [*pending, bubble], history, "", question
+
+    def _step(self, reply, history, pending: list[dict], question: str, lang) -> tuple:
+        """The outputs for one streamed reply; ``pending`` ends with the question's bubble."""
+        if reply.turn is not None:
+            turns = add_turn(history, reply.turn)
+            panel = panels.retrieval_panel(reply.plan, reply.answer, lang)
+            return self._transcript(turns), turns, panel, ""
+        panel = panels.retrieval_panel(reply.plan, None, lang)
+        if reply.error:
+            message = f"{text('could_not_answer', lang)}: {reply.error}"
+            return (
+                [*pending, _bubble("assistant", render.chat_error(message))],
+                history,
+                panel,
+                question,
+            )
+        bubble = _bubble("assistant", render.chat_partial(reply.text, reply.plan, lang))
+        return [*pending, bubble], gr.skip(), gr.skip() if reply.text else panel, ""
 
     def ask_example(
         self, i: int, history: Sequence[Turn] | None, answerer: str | None, lang: str | None
@@ -192,3 +191,7 @@ class ChatApp:
             line = (False, text(key, lang, doc_id=doc_id, error=exc))
         table, dropdown = self.documents_view(lang)
         return panels.status([line]), table, dropdown
+
+
+def _bubble(role: str, content: str) -> dict:
+    return {"role": role, "content": content}

@@ -86,6 +86,7 @@ def needs_translation_hint(answer: Answer) -> bool:
     return (
         not answer.refused
         and answer.mode == "extractive"
+        and not answer.fallback_reason  # the LLM is on; its answer was not kept
         and answer.lang == "en"
         and any(_HANGUL.search(c.quote) for c in answer.citations)
     )
