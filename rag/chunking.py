@@ -3,8 +3,9 @@
 Chunks never cut a sentence, so a citation quote is always readable. Each chunk
 keeps offsets into the document's normalised text; ``chunk_id`` is
 ``<doc_id>#<start>-<end>``, stable for as long as the text is. A chunk's
-``location`` is the document mark at its start ("p. 3", "§ Intro"); a chunk
-spanning rows of one sheet gets the whole range ("Sheet1!A2:D9").
+``location`` is the document mark where its new (not overlapped) text starts
+("p. 3", "§ Intro"), or the span it covers for pages, slides and rows of one
+sheet ("pp. 2–3", "Sheet1!A2:D9").
 """
 
 from __future__ import annotations
@@ -35,20 +36,24 @@ def chunk_document(doc: Document, *, chunk_size: int = 500, overlap: int = 1) ->
             start=start,
             end=end,
             title=doc.title,
-            location=_location(doc.marks, offsets, start, end),
+            location=_location(doc.marks, offsets, fresh, end),
         )
-        for start, end in groups
+        for start, end, fresh in groups
     ]
 
 
-def _pack(spans: list[tuple[int, int]], *, chunk_size: int, overlap: int) -> list[tuple[int, int]]:
-    groups: list[tuple[int, int]] = []
-    i = 0
+def _pack(
+    spans: list[tuple[int, int]], *, chunk_size: int, overlap: int
+) -> list[tuple[int, int, int]]:
+    """(start, end, fresh) per chunk; ``fresh`` is where the sentences not overlapped begin."""
+    groups: list[tuple[int, int, int]] = []
+    i = done = 0  # done: index of the first sentence no earlier chunk has
     while i < len(spans):
         j = i
         while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= chunk_size:
             j += 1
-        groups.append((spans[i][0], spans[j][1]))
+        groups.append((spans[i][0], spans[j][1], spans[max(i, min(done, j))][0]))
+        done = j + 1
         if j + 1 >= len(spans):
             break
         i = max(i + 1, j + 1 - overlap)
@@ -56,10 +61,12 @@ def _pack(spans: list[tuple[int, int]], *, chunk_size: int, overlap: int) -> lis
 
 
 _CELLS = re.compile(r"^(.*)!([A-Z]+[0-9]+):([A-Z]+[0-9]+)$")
+_NUMBERED = re.compile(r"^(p\.|slide) (\d+)$")
+_PLURAL = {"p.": "pp.", "slide": "slides"}
 
 
 def _location(marks, offsets: list[int], start: int, end: int) -> str:
-    """The mark in force at ``start``; for sheet rows, the range from start to end."""
+    """The mark in force at ``start``, or the span to ``end``: "pp. 2–3", "'S'!A2:D9"."""
     first = bisect.bisect_right(offsets, start) - 1
     if first < 0:
         return ""
@@ -68,4 +75,7 @@ def _location(marks, offsets: list[int], start: int, end: int) -> str:
     head, tail = _CELLS.match(location), _CELLS.match(last)
     if head and tail and head.group(1) == tail.group(1):
         return f"{head.group(1)}!{head.group(2)}:{tail.group(3)}"
+    head, tail = _NUMBERED.match(location), _NUMBERED.match(last)
+    if head and tail and head.group(1) == tail.group(1) and head.group(2) != tail.group(2):
+        return f"{_PLURAL[head.group(1)]} {head.group(2)}–{tail.group(2)}"
     return location

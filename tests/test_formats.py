@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+import rag
 from rag.chunking import chunk_document
 from rag.errors import DocumentError
 from rag.loaders import SUPPORTED, load_bytes, load_documents, load_url
@@ -262,3 +263,35 @@ def test_bad_urls_get_a_clear_error(site, path, message):
 def test_not_a_web_address(url):
     with pytest.raises(DocumentError, match="not a web address"):
         load_url(url)
+
+
+# --- end to end: the real model, a question about page 3 cites page 3 ----------------------
+
+
+def test_answers_cite_the_page_and_slide_of_the_fact(tmp_path):
+    from test_loaders import tiny_pdf
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    filler = " ".join(f"Section {i} of the harbour plan lists routine upkeep." for i in range(9))
+    pages = [
+        "Annual report of the Qelvar harbour authority. " + filler,
+        "The harbour dredging finished in March. " + filler,
+        filler + " The Qelvar wind farm has 48 turbines on the north pier. " + filler,
+    ]
+    (folder / "report.pdf").write_bytes(tiny_pdf(pages))
+    slides = ["Agenda for the board. " + filler, filler + " The Zorbly ferry carries 900 a day."]
+    (folder / "deck.pptx").write_bytes(make_pptx(slides))
+    qa = rag.build([folder], index_dir=tmp_path / "index")
+    chunks = {c.chunk_id: c for c in qa.data.chunks}
+    for question, doc_id, location in [
+        ("How many turbines does the Qelvar wind farm have?", "report.pdf", "p. 3"),
+        ("How many people does the Zorbly ferry carry a day?", "deck.pptx", "slide 2"),
+    ]:
+        top = qa.search(question, top_k=1)[0].chunk
+        assert (top.doc_id, top.location) == (doc_id, location), question
+        answer = qa.ask(question)
+        for citation in answer.citations[:1]:  # the answerer may refuse; a citation must match
+            assert (citation.doc_id, chunks[citation.chunk_id].location) == (doc_id, location)
+    reopened = rag.open(tmp_path / "index")  # chunks.jsonl keeps the location
+    assert {c.location for c in reopened.data.chunks} >= {"p. 3", "slide 2"}
