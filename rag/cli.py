@@ -64,8 +64,13 @@ def _index_dir(s: argparse.ArgumentParser) -> None:
 
 
 def _add_index(sub) -> None:
-    s = sub.add_parser("index", help="build or update the index from files or folders")
-    s.add_argument("paths", nargs="*", default=["data/corpus"], help="default: data/corpus")
+    s = sub.add_parser("index", help="build or update the index from files, folders or URLs")
+    s.add_argument(
+        "paths",
+        nargs="*",
+        default=["data/corpus"],
+        help="files, folders or http(s):// web pages (default: data/corpus)",
+    )
     _index_dir(s)
     s.add_argument("--rebuild", action="store_true", help="start from an empty index")
     s.add_argument("--prune", action="store_true", help="drop indexed documents not in PATHS")

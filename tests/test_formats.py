@@ -295,3 +295,13 @@ def test_answers_cite_the_page_and_slide_of_the_fact(tmp_path):
             assert (citation.doc_id, chunks[citation.chunk_id].location) == (doc_id, location)
     reopened = rag.open(tmp_path / "index")  # chunks.jsonl keeps the location
     assert {c.location for c in reopened.data.chunks} >= {"p. 3", "slide 2"}
+
+
+def test_rag_index_reads_a_url_served_on_loopback(site, tmp_path, capsys):
+    from rag.cli import main
+
+    assert main(["index", f"{site}/news", "--index-dir", str(tmp_path / "index")]) == 0
+    assert "indexed 1 documents" in capsys.readouterr().out
+    doc = rag.open(tmp_path / "index").documents()[0]
+    assert (doc.doc_id, doc.date) == (f"{site}/news", "2024-05-22")
+    assert doc.title == "서울 AI 서약 | 과기정통부"
