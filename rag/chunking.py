@@ -36,7 +36,7 @@ def chunk_document(doc: Document, *, chunk_size: int = 500, overlap: int = 1) ->
             start=start,
             end=end,
             title=doc.title,
-            location=_location(doc.marks, offsets, fresh, end),
+            location=locate(doc.marks, fresh, end, offsets=offsets),
         )
         for start, end, fresh in groups
     ]
@@ -65,8 +65,14 @@ _NUMBERED = re.compile(r"^(p\.|slide) (\d+)$")
 _PLURAL = {"p.": "pp.", "slide": "slides"}
 
 
-def _location(marks, offsets: list[int], start: int, end: int) -> str:
-    """The mark in force at ``start``, or the span to ``end``: "pp. 2–3", "'S'!A2:D9"."""
+def locate(marks, start: int, end: int, *, offsets: list[int] | None = None) -> str:
+    """Where ``[start, end)`` of a document is, from its ``Document.marks``.
+
+    The mark in force at ``start``, or the span to ``end`` for pages, slides and rows
+    of one sheet ("pp. 2–3", "'Sheet1'!A2:D9"); "" for a document without marks.
+    ``offsets`` (the marks' offsets) saves recomputing them for many spans.
+    """
+    offsets = [offset for offset, _ in marks] if offsets is None else offsets
     first = bisect.bisect_right(offsets, start) - 1
     if first < 0:
         return ""

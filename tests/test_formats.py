@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import rag
-from rag.chunking import chunk_document
+from rag.chunking import chunk_document, locate
 from rag.errors import DocumentError
 from rag.loaders import SUPPORTED, load_bytes, load_documents, load_url
 
@@ -185,6 +185,38 @@ def test_missing_extra_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "unhwp", None)  # as if the hwp extra were not installed
     with pytest.raises(DocumentError, match=r"pip install 'rag\[hwp\]'"):
         load_bytes(make_hwpx(["본문"]), filename="a.hwpx")
+
+
+def test_pdf_pages_markdown_and_html_headings_are_marked():
+    from test_loaders import tiny_pdf
+
+    pdf = load_bytes(tiny_pdf(["First page.", "Second page.", "Third page."]), filename="a.pdf")
+    assert [loc for _, loc in pdf.marks] == ["p. 1", "p. 2", "p. 3"]
+    assert all(
+        pdf.text[at:].startswith(word)
+        for (at, _), word in zip(pdf.marks, ["First", "Second", "Third"])
+    )
+    md = load_bytes(
+        b"# Guide\n\nIntro.\n\n## Install\n\n```\n# not a heading\n```\n\n## Use\n\nRun it.\n",
+        filename="g.md",
+    )
+    assert [loc for _, loc in md.marks] == ["§ Guide", "§ Guide › Install", "§ Guide › Use"]
+    html = "<h1>News</h1><p>Lead.</p><h2>Forum</h2><p>Body.</p><h3>Q&amp;A</h3><p>More.</p>"
+    page = load_bytes(html.encode(), filename="n.html")
+    assert [loc for _, loc in page.marks] == ["§ News", "§ News › Forum", "§ News › Forum › Q&A"]
+    assert page.text[page.marks[2][0] :].startswith("Q&A")
+
+
+def test_locate_spans_pages_slides_and_sheet_rows():
+    pages = ((0, "p. 1"), (10, "p. 2"), (20, "p. 3"))
+    assert (locate(pages, 12, 18), locate(pages, 5, 25), locate(pages, 25, 30)) == (
+        "p. 2",
+        "pp. 1–3",
+        "p. 3",
+    )
+    rows = ((0, "S!A1:C1"), (10, "S!A2:D2"), (20, "T!B1:B1"))
+    assert (locate(rows, 0, 15), locate(rows, 5, 25)) == ("S!A1:D2", "S!A1:C1")
+    assert locate((), 0, 5) == "" and locate(((4, "§ A"),), 0, 9) == ""
 
 
 # --- web pages on a loopback server -------------------------------------------------------
