@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,14 @@ def test_failed_save_leaves_previous_index_intact(index_copy, monkeypatch):
     assert not list(index_copy.glob(".tmp-*"))
 
 
+def _zip_bomb(megabytes: int = 30) -> bytes:
+    """A .docx-shaped zip whose one member unpacks to ``megabytes`` of zeros (1000:1)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (megabytes * 1_000_000))
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     "payload, name, message",
     [
@@ -105,6 +115,9 @@ def test_failed_save_leaves_previous_index_intact(index_copy, monkeypatch):
         (b"", "empty.txt", "empty"),
         (b"hello", "notes.doc", "Unsupported|unsupported"),
         (b"hello", "notes.docx", "cannot open it as Word"),
+        (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "renamed.docx", "it is a PDF"),
+        (_zip_bomb(), "bomb.docx", "zip bomb"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "locked.pptx", "encrypted"),
     ],
 )
 def test_bad_uploads_are_rejected_and_index_unchanged(index_copy, payload, name, message):

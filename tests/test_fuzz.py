@@ -45,7 +45,10 @@ _TRICKY = st.sampled_from(
 )
 TEXT = st.lists(st.one_of(_TRICKY, st.text(max_size=30)), max_size=40).map("".join)
 NAMES = st.tuples(
-    st.text(max_size=20), st.sampled_from([".txt", ".md", ".html", ".pdf", ".TXT"])
+    st.text(max_size=20),
+    st.sampled_from(
+        [".txt", ".md", ".html", ".pdf", ".TXT", ".docx", ".pptx", ".xlsx", ".hwpx", ".hwp"]
+    ),
 ).map("".join)
 BYTES = st.one_of(
     st.binary(max_size=2000),
@@ -56,6 +59,8 @@ BYTES = st.one_of(
         )
     ),
     st.binary(max_size=500).map(lambda b: b"%PDF-1.4\n" + b),
+    st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),  # zip containers (docx, hwpx)
+    st.binary(max_size=500).map(lambda b: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b),  # OLE (hwp)
 )
 
 
