@@ -157,6 +157,7 @@ def test_xlsx_rows_cite_sheet_and_cell_range():
 
 
 def test_hwpx_text_and_title():
+    pytest.importorskip("unhwp", reason="the hwp extra: pip install -e '.[hwp]'")
     doc = load_bytes(make_hwpx(["첫 문단입니다.", FACT]), filename="보도자료.hwpx")
     assert doc.title == "시험 문서" and FACT in doc.text
 
@@ -172,7 +173,7 @@ def test_hwpx_text_and_title():
         ("half.docx", lambda: make_docx()[:-200], "cannot open it as Word"),
         ("empty.docx", lambda: b"", "empty"),
         ("empty.hwp", lambda: b"", "empty"),
-        ("fake.hwp", lambda: b"%PDF-1.4\n" + b"x" * 100, "cannot read this Hangul"),
+        ("fake.hwp", lambda: b"%PDF-1.4\n" + b"x" * 100, "cannot read this Hangul|'hwp' extra"),
         ("plain.xlsx", lambda: make_docx(), "cannot read this Excel"),
     ],
 )
