@@ -65,3 +65,68 @@ def _count_pattern(question: str, korean_counter: str | None) -> re.Pattern[str]
         if re.search(rf"\b({nouns})\b", after):
             return re.compile(_MAGNITUDE + rf"({counter})|\d+\s+({nouns})", re.I)
     return _COUNT
+
+
+# --- soft types: features for the answer scorer, not hard filters ----------------
+
+SoftType = str  # "person" | "place" | "org" | "ordinal" | "list"
+_PERSON_Q = re.compile(
+    r"\bwho\b|\bwhom\b|whose|which (person|minister|official)|"
+    r"누가|누구|누군|어떤 (사람|인물)|인물은",
+    re.I,
+)
+_PLACE_Q = re.compile(
+    r"\bwhere\b|which (city|country|place|venue|nation)|what (city|country|place|venue)|"
+    r"어디|어느 (도시|나라|국가|곳|장소)|장소는|도시는|지역은",
+    re.I,
+)
+_ORG_Q = re.compile(
+    r"which (compan|organi[sz]ation|firm|institut|agenc|ministr)|what (compan|organi[sz]ation)|"
+    r"어떤 (기업|회사|기관|단체)|어느 (기업|회사|기관|단체)|기업은|기관은|회사는",
+    re.I,
+)
+_ORDINAL_Q = re.compile(r"\b(which|what) (round|edition|session)\b|몇\s*(번째|차)", re.I)
+_LIST_Q = re.compile(
+    r"\bwhich (companies|countries|firms|organi[sz]ations|people|ministers|officials)\b|"
+    r"\bwho (attended|signed|participated|joined)|\blist\b|\ball the\b|"
+    r"어떤 (기업|회사|나라|국가|사람|인물)들|누가 참석|참여한 .*(기업|회사|국가)|모두|목록",
+    re.I,
+)
+_PERSON = re.compile(
+    r"장관|차관|총리|대통령|대표|청장|위원장|의장|기자|교수|박사|회장|사장|씨\b|님\b|"
+    r"\b(minister|president|director|professor|CEO|chair\w*|secretary)\b|"
+    r"\b[A-Z][a-z]+ [A-Z][a-z]+\b",
+    re.I,
+)
+_PLACE = re.compile(
+    r"\S+(시|도|군|구|국|주)\b|\S+에서|헤이그|서울|부산|런던|파리|KIST|연구원\b|"
+    r"\b(in|at) [A-Z][a-z]+",
+)
+_ORG = re.compile(
+    r"\S+(전자|그룹|연구원|재단|협회|위원회|공사|은행|기업|회사|부|청|처)\b|"
+    r"\b[A-Z][A-Za-z]+(\s(Inc|Corp|Ltd|AI|Labs?))?\b|[A-Z]{2,}",
+)
+_ORDINAL = re.compile(r"제\s*\d+\s*(차|회)|\d+\s*(차|번째|회째)|\b\d+(st|nd|rd|th)\b", re.I)
+_SOFT_PATTERNS = {"person": _PERSON, "place": _PLACE, "org": _ORG, "ordinal": _ORDINAL}
+
+
+def soft_type(question: str) -> SoftType | None:
+    """The kind of entity ``question`` asks for, when it is one of the soft types."""
+    for name, pattern in (
+        ("ordinal", _ORDINAL_Q),
+        ("person", _PERSON_Q),
+        ("org", _ORG_Q),
+        ("place", _PLACE_Q),
+    ):
+        if pattern.search(question):
+            return name
+    return None
+
+
+def has_soft_type(text: str, kind: SoftType) -> bool:
+    return bool(_SOFT_PATTERNS[kind].search(text))
+
+
+def asks_for_list(question: str) -> bool:
+    """True for "Which companies signed…", "누가 참석했나요": the whole list answers."""
+    return bool(_LIST_Q.search(question))

@@ -1,0 +1,144 @@
+"""The specifics a question pins down, and whether a text mentions them.
+
+"Who hosted the 2025 meeting?" over a text about the 2023 one must be refused,
+however similar the sentences are. Numbers, years, ordinals (제2차 / 2nd / second)
+and names in the question are its constraints; the answer scorer sees what share
+of them the unit, its sentence and its document mention. English place names
+are matched in Korean text through a small gazetteer (United Kingdom -> 영국, (영)).
+
+Shortcut taken: an English name that the document does not contain and the
+gazetteer does not know is not counted (it may be spelled in Hangul there).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .sentences import kiwi, kiwi_lock
+from .textnorm import fold
+
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\d)")
+_ORDINAL_EN = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_ORDINAL_Q = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b|"
+    r"\b(\d+)(?:st|nd|rd|th)\b|제\s*(\d+)\s*(?:차|회)|(\d+)\s*(?:차|번째|회째)",
+    re.I,
+)
+_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]{2,}\b|\b[A-Z]{2,}\b")
+_EN_STOP = frozenset(
+    "The What Which Who Whom Whose When Where Why How Did Does Was Were Is Are Has Have "
+    "In On At For And Of To By According Korea Korean AI".split()
+)
+# English place names -> the Korean forms a Korean text uses (full name, abbreviation).
+GAZETTEER = {
+    "united kingdom": ("영국", "(영)"), "uk": ("영국", "(영)"), "britain": ("영국", "(영)"),
+    "british": ("영국", "(영)"), "france": ("프랑스", "(프)"), "french": ("프랑스", "(프)"),
+    "germany": ("독일", "(독)"), "german": ("독일", "(독)"), "japan": ("일본", "(일)"),
+    "japanese": ("일본", "(일)"), "china": ("중국", "(중)"), "chinese": ("중국", "(중)"),
+    "united states": ("미국", "(미)"), "usa": ("미국", "(미)"), "america": ("미국", "(미)"),
+    "american": ("미국", "(미)"), "us": ("미국", "(미)"), "netherlands": ("네덜란드",),
+    "dutch": ("네덜란드",), "philippines": ("필리핀",), "saudi": ("사우디",),
+    "saudi arabia": ("사우디",), "canada": ("캐나다",), "india": ("인도",),
+    "indonesia": ("인도네시아",), "singapore": ("싱가포르",), "italy": ("이탈리아",),
+    "spain": ("스페인",), "australia": ("호주",), "russia": ("러시아",),
+    "vietnam": ("베트남",), "korea": ("한국", "대한민국", "우리나라"),
+    "south korea": ("한국", "대한민국"), "seoul": ("서울",), "busan": ("부산",),
+    "hague": ("헤이그",), "the hague": ("헤이그",), "amsterdam": ("암스테르담",),
+    "london": ("런던",), "paris": ("파리",), "tokyo": ("도쿄",), "beijing": ("베이징",),
+    "washington": ("워싱턴",), "new york": ("뉴욕",), "geneva": ("제네바",),
+    "brussels": ("브뤼셀",), "berlin": ("베를린",), "bletchley": ("블레츨리",),
+}  # fmt: skip
+_PLACE_EN = re.compile(
+    r"\b(" + "|".join(sorted((re.escape(k) for k in GAZETTEER), key=len, reverse=True)) + r")\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One specific of a question: the forms any of which a text must contain."""
+
+    kind: str  # "number" | "ordinal" | "name" | "place"
+    forms: tuple[str, ...]
+    pattern: re.Pattern[str] | None = None
+
+
+def question_constraints(question: str, *, doc_text: str = "") -> list[Constraint]:
+    """The constraints of ``question`` (``doc_text`` decides whether English names count)."""
+    out: list[Constraint] = []
+    ordinal_spans = []
+    for m in _ORDINAL_Q.finditer(question):
+        word, *digits = m.groups()
+        n = _ORDINAL_EN[word.lower()] if word else int(next(d for d in digits if d))
+        out.append(Constraint("ordinal", (str(n),), _ordinal_pattern(n)))
+        ordinal_spans.append(m.span())
+    for m in _NUMBER.finditer(question):
+        if any(s <= m.start() < e for s, e in ordinal_spans):
+            continue
+        digits = m.group().replace(",", "")
+        out.append(
+            Constraint("number", (digits,), re.compile(rf"(?<!\d){re.escape(digits)}(?!\d)"))
+        )
+    places = set()
+    for m in _PLACE_EN.finditer(question):
+        key = m.group().lower()
+        places.add(key)
+        out.append(Constraint("place", (m.group(), *GAZETTEER[key])))
+    hangul = any("\uac00" <= ch <= "\ud7a3" for ch in question)
+    folded_doc = fold(doc_text)
+    for name in _names(question, korean=hangul):
+        if name.lower() in places or any(name.lower() in p for p in places):
+            continue
+        if hangul or fold(name) in folded_doc:
+            out.append(Constraint("name", (name,)))
+    return out
+
+
+def coverage(constraints: list[Constraint], text: str) -> float:
+    """Share of ``constraints`` that ``text`` mentions; 1.0 when there are none."""
+    if not constraints:
+        return 1.0
+    folded = fold(text)
+    found = sum(_mentions(c, text, folded) for c in constraints)
+    return found / len(constraints)
+
+
+def _mentions(constraint: Constraint, text: str, folded: str) -> bool:
+    if constraint.pattern is not None:
+        return bool(constraint.pattern.search(text))
+    return any(fold(form) in folded for form in constraint.forms)
+
+
+def _ordinal_pattern(n: int) -> re.Pattern[str]:
+    word = [k for k, v in _ORDINAL_EN.items() if v == n]
+    words = "|".join(word)
+    korean = {1: "첫", 2: "두", 3: "세", 4: "네", 5: "다섯"}.get(n, "")
+    alternatives = [
+        rf"제\s*{n}\s*(차|회)",
+        rf"(?<!\d){n}\s*(차|번째|회째)",
+        rf"\b{n}(st|nd|rd|th)\b",
+    ]
+    if words:
+        alternatives.append(rf"\b({words})\b")
+    if korean:
+        alternatives.append(rf"{korean}\s*번째")
+    return re.compile("|".join(alternatives), re.I)
+
+
+def _names(question: str, *, korean: bool) -> list[str]:
+    """Proper names: Kiwi's NNP and Latin words in a Korean question, capitalised words
+    (not the first word or a question word) in an English one."""
+    if korean:
+        with kiwi_lock:
+            tokens = kiwi().tokenize(question)
+        return [t.form for t in tokens if (t.tag == "NNP" and len(t.form) >= 2) or t.tag == "SL"]
+    words = []
+    for m in _LATIN_NAME.finditer(question):
+        if m.start() == 0 or m.group() in _EN_STOP:
+            continue
+        words.append(m.group())
+    return words
