@@ -161,6 +161,45 @@ class CachedEmbedder:
             progress=progress and self.progress,
         )
 
+    def encode_documents_with_spans(
+        self,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        *,
+        batch_size: int = 16,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk and unit vectors (rag.embeddings), one ``.npz`` per chunk text and spans."""
+        docs = np.zeros((len(texts), self.dim), dtype=np.float32)
+        units: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        missing = []
+        for i, (text, text_spans) in enumerate(zip(texts, spans, strict=True)):
+            path = self._span_path(text, text_spans)
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    docs[i], units[i] = z["doc"], z["units"]
+                self.documents.hits += 1
+            except (OSError, ValueError, KeyError):
+                missing.append(i)
+        self.documents.misses += len(missing)
+        for start in range(0, len(missing), BATCH):
+            batch = missing[start : start + BATCH]
+            got_docs, got_units = self.embedder.encode_documents_with_spans(
+                [texts[i] for i in batch], [spans[i] for i in batch], batch_size=batch_size
+            )
+            for i, doc, unit in zip(batch, got_docs, got_units, strict=True):
+                docs[i], units[i] = doc, unit
+                path = self._span_path(texts[i], spans[i])
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{uuid.uuid4().hex[:8]}.npz")
+                np.savez(tmp, doc=doc, units=unit)
+                os.replace(tmp, path)
+        return docs, units
+
+    def _span_path(self, text: str, spans: list[tuple[int, int]]) -> Path:
+        key = text_key(text + "\x00" + ";".join(f"{s}-{e}" for s, e in spans))
+        return self.folder / "document-units" / key[:2] / f"{key}.npz"
+
 
 def plain_cache(root: Path, fingerprint: str) -> EmbeddingCache:
     """Where the LangChain baseline's prompt-less vectors go (fp32 is all it uses)."""

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from .index_model import get_embedder as get_embedder  # re-exported: bench.work
 from .indexing import empty_index
 from .loaders import load_documents
 from .qa import QA
-from .store import IndexData, load_index, save_index
+from .store import FORMAT_VERSION, IndexData, load_index, save_index, stored_format
+
+log = logging.getLogger(__name__)
 
 __all__ = ["QA", "build", "get_embedder", "open"]
 
@@ -75,13 +78,21 @@ def build(
     old = None if rebuild else _existing(index_dir, embedder, settings)
     qa = QA(index_dir, old or empty_index(embedder, settings), embedder, settings)
     removed = set(qa.data.documents) - {d.doc_id for d in docs} if prune else set()
-    report = qa._update(add=docs, remove=removed, progress=progress, fresh=rebuild)
+    outdated = stored_format(index_dir) not in (None, FORMAT_VERSION)  # rebuilt, not read
+    report = qa._update(add=docs, remove=removed, progress=progress, fresh=rebuild or outdated)
     if old is None and not (report.added or report.updated):
         save_index(qa.data, index_dir)
     return qa
 
 
 def _existing(index_dir: Path, embedder: Embedder, settings: Settings) -> IndexData | None:
+    found = stored_format(index_dir)
+    if found is not None and found < FORMAT_VERSION:
+        log.warning(
+            "the index at %s has format %s; rebuilding it in format %s (answer units)",
+            index_dir, found, FORMAT_VERSION,
+        )  # fmt: skip
+        return None
     try:
         data = load_index(index_dir)
     except IndexNotFoundError:

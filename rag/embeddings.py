@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .errors import ModelNotFoundError, RagError
 
@@ -87,6 +88,80 @@ class Embedder:
         out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
         out[order] = _unit_rows(vecs)
         return out
+
+    def encode_documents_with_spans(
+        self,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        *,
+        batch_size: int = 16,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Document vectors, and a vector for each character span of each text, from one pass.
+
+        A span's vector pools the text's own token states over the span's tokens, then
+        goes through the model's projection head, as the whole text's vector does
+        ("late chunking"). So answer units get vectors in their context at no extra
+        forward pass. Returns ``(n, dim)`` and, per text, ``(len(spans[i]), dim)``,
+        all float32 and normalised; the document vectors equal ``encode_documents``'.
+        """
+        if len(texts) != len(spans):
+            raise RagError(f"{len(texts)} texts but {len(spans)} span lists; give one per text")
+        docs = np.zeros((len(texts), self.dim), dtype=np.float32)
+        units: list[np.ndarray] = [np.zeros((0, self.dim), np.float32) for _ in texts]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        for batch in tqdm(batches, desc="embedding", disable=not progress):
+            with self._lock:
+                doc_vecs, unit_vecs = _late_pool(
+                    self._model, [texts[i] for i in batch], [spans[i] for i in batch]
+                )
+            for row, i in enumerate(batch):
+                docs[i] = doc_vecs[row]
+                units[i] = unit_vecs[row]
+        return docs, units
+
+
+def _late_pool(model, texts: list[str], spans: list[list[tuple[int, int]]]):
+    """One forward pass of ``texts`` with the document prompt; pooled vectors per span."""
+    import torch
+
+    prompt = model.prompts.get("document", "") or ""
+    full = [prompt + t for t in texts]
+    enc = model.tokenizer(
+        full,
+        return_offsets_mapping=True,
+        padding=True,
+        truncation=True,
+        max_length=model.max_seq_length,
+        return_tensors="pt",
+    )
+    offsets = enc.pop("offset_mapping")  # (b, L, 2) character offsets into ``full``
+    head = torch.nn.Sequential(*list(model)[2:])  # Dense layers and Normalize after pooling
+    with torch.inference_mode():
+        out = model(dict(enc))
+        tokens = out["token_embeddings"].float()  # (b, L, hidden)
+        doc_vecs = _unit_rows(out["sentence_embedding"].float().numpy())
+        unit_vecs = []
+        for row, text_spans in enumerate(spans):
+            if not text_spans:
+                unit_vecs.append(np.zeros((0, doc_vecs.shape[1]), np.float32))
+                continue
+            tok_start, tok_end = offsets[row, :, 0], offsets[row, :, 1]
+            bounds = torch.tensor(text_spans, dtype=torch.long) + len(prompt)  # (k, 2)
+            inside = (
+                (tok_start[None, :] < bounds[:, 1:2])
+                & (tok_end[None, :] > bounds[:, 0:1])
+                & (tok_end > tok_start)[None, :]
+            ).float()  # (k, L): token j overlaps span i
+            empty = inside.sum(1) == 0
+            inside[empty] = enc["attention_mask"][row].float()  # cut off by truncation: whole text
+            pooled = (inside @ tokens[row]) / inside.sum(1, keepdim=True)
+            param = next(head.parameters(), None)
+            dtype = param.dtype if param is not None else torch.float32
+            vecs = head({"sentence_embedding": pooled.to(dtype)})["sentence_embedding"]
+            unit_vecs.append(_unit_rows(vecs.float().numpy()))
+    return doc_vecs, unit_vecs
 
 
 def _unit_rows(vecs: np.ndarray) -> np.ndarray:

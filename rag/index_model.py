@@ -90,3 +90,8 @@ class DeferredEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.load().encode_documents(texts, **kwargs)
+
+    def encode_documents_with_spans(self, texts: list[str], spans, **kwargs):
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        return self.load().encode_documents_with_spans(texts, spans, **kwargs)

@@ -2,7 +2,9 @@
 
 Unchanged documents keep their chunks and vectors; any chunk whose exact text
 was embedded before (by the same model) reuses that vector, so editing one
-paragraph of a long document costs one paragraph's worth of embedding.
+paragraph of a long document costs one paragraph's worth of embedding. A chunk's
+answer units get their vectors from the same forward pass as the chunk
+(``Embedder.encode_documents_with_spans``), so they add no model time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .embeddings import Embedder
 from .store import IndexData
 from .terms import terms
 from .types import Chunk, Document
+from .units import StoredUnit, answer_units
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ def update_index(
     rechunk = set(report.added) | set(report.updated)
     if not same_chunking:
         rechunk |= set(documents)
-    chunks, terms_, vectors, embedded, reused = _assemble(
+    chunks, terms_, vectors, embedded, reused, units, unit_vectors = _assemble(
         old, documents, rechunk, embedder=embedder, settings=settings, progress=progress
     )
     report = UpdateReport(
@@ -103,6 +106,8 @@ def update_index(
         vectors=vectors,
         chunking=chunking_params(settings),
         index_kind=old.index_kind,
+        units=units,
+        unit_vectors=unit_vectors,
     )
     return data, report
 
@@ -115,14 +120,11 @@ def _assemble(
     embedder: Embedder,
     settings: Settings,
     progress: bool,
-) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int]:
+) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int, list, np.ndarray]:
     known = {_text_key(c.text): row for row, c in enumerate(old.chunks)}
     kept_rows = [
         row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk
     ]
-    chunks = [old.chunks[r] for r in kept_rows]
-    terms_ = [old.terms[r] for r in kept_rows]
-    vectors = [old.vectors[kept_rows]] if kept_rows else []
     new_chunks = [
         c
         for doc_id in sorted(rechunk)
@@ -131,26 +133,60 @@ def _assemble(
         )
     ]
     reuse_rows = [known.get(_text_key(c.text)) for c in new_chunks]
-    to_embed = [c.text for c, r in zip(new_chunks, reuse_rows, strict=True) if r is None]
-    if to_embed:
-        log.info("embedding %d chunks (%d reused)", len(to_embed), len(new_chunks) - len(to_embed))
-    fresh = embedder.encode_documents(to_embed, batch_size=settings.batch_size, progress=progress)
-    fresh_iter = iter(fresh)
-    new_vecs = np.zeros((len(new_chunks), embedder.dim), dtype=np.float32)
-    for i, row in enumerate(reuse_rows):
-        new_vecs[i] = old.vectors[row] if row is not None else next(fresh_iter)
-    iterator = tqdm(new_chunks, desc="keyword index", disable=not progress or len(new_chunks) < 200)
-    chunks.extend(new_chunks)
-    terms_.extend(terms(c.text) for c in iterator)
-    vectors.append(new_vecs)
-    all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
+    fresh = [c for c, r in zip(new_chunks, reuse_rows, strict=True) if r is None]
+    if fresh:
+        log.info("embedding %d chunks (%d reused)", len(fresh), len(new_chunks) - len(fresh))
+    fresh_units = [answer_units(c.text) for c in fresh]
+    fresh_vecs, fresh_unit_vecs = embedder.encode_documents_with_spans(
+        [c.text for c in fresh],
+        [[(u.start, u.end) for u in units] for units in fresh_units],
+        batch_size=settings.batch_size,
+        progress=progress,
+    )
+    iterator = tqdm(fresh, desc="keyword index", disable=not progress or len(fresh) < 200)
+    fresh_rows = iter(
+        (vec, _stored(c.text, units), unit_vecs, terms(c.text))
+        for c, vec, units, unit_vecs in zip(
+            iterator, fresh_vecs, fresh_units, fresh_unit_vecs, strict=True
+        )
+    )
+    rows = [_old_row(old, r) for r in kept_rows]
+    rows += [_old_row(old, r) if r is not None else next(fresh_rows) for r in reuse_rows]
+    chunks = [old.chunks[r] for r in kept_rows] + new_chunks
+    dim = embedder.dim
+    vectors = np.stack([r[0] for r in rows]) if rows else np.zeros((0, dim), np.float32)
+    unit_vectors = [r[2] for r in rows]
+    all_units = np.concatenate(unit_vectors) if unit_vectors else np.zeros((0, dim))
     return (
         chunks,
-        terms_,
-        all_vectors.astype(np.float32),
-        len(to_embed),
-        len(new_chunks) - len(to_embed),
+        [r[3] for r in rows],
+        vectors.astype(np.float32),
+        len(fresh),
+        len(new_chunks) - len(fresh),
+        [r[1] for r in rows],
+        all_units.astype(np.float16),
     )
+
+
+def _old_row(old: IndexData, row: int) -> tuple:
+    """A chunk's vector, units, unit vectors and terms as the old index has them."""
+    units, unit_vectors = old.chunk_units(row)
+    return old.vectors[row], units, np.asarray(unit_vectors, np.float32), old.terms[row]
+
+
+def _stored(text: str, units: list) -> list[StoredUnit]:
+    return [
+        StoredUnit(
+            u.start,
+            u.end,
+            u.sentence_start,
+            u.sentence_end,
+            u.kind,
+            u.n_items,
+            tuple(terms(text[u.start : u.end])),
+        )  # fmt: skip
+        for u in units
+    ]
 
 
 def _text_key(text: str) -> str:

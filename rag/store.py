@@ -3,10 +3,15 @@
 Layout of ``index_dir``::
 
     CURRENT              name of the live version folder (replaced atomically)
-    v-<time>-<id>/       manifest.json, vectors.faiss, chunks.jsonl, documents.jsonl
+    v-<time>-<id>/       manifest.json, vectors.faiss, chunks.jsonl, documents.jsonl,
+                         unit_vectors.npy
 
 The vector file is whatever the index's ``VectorStore`` writes (rag.vector_store);
-the manifest's ``index`` record names its kind and search parameters.
+the manifest's ``index`` record names its kind and search parameters. Each chunk row
+lists its answer units (``rag.units``; offsets relative to the chunk, terms), and
+``unit_vectors.npy`` holds their vectors in that order (float16), so an answer costs
+no embedding beyond the question's. Format 1 indexes had no units: opening one
+says to run ``rag index``, which rebuilds it.
 
 A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
@@ -18,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -32,17 +36,26 @@ from pathlib import Path
 import numpy as np
 
 from . import vector_store
+from .atomic_files import (
+    atomic_write_text,
+    fsync_dir,
+    fsync_file,
+    read_jsonl,
+    sha256,
+    write_jsonl,
+)
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
 from .types import Chunk, Document
+from .units import StoredUnit
 from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-TABLE_FILES = ("chunks.jsonl", "documents.jsonl")
+TABLE_FILES = ("chunks.jsonl", "documents.jsonl", "unit_vectors.npy")
 KEEP_VERSIONS = 2  # the live one and the one before, for readers that are mid-load
 
 
@@ -58,6 +71,25 @@ class IndexData:
     chunking: dict = field(default_factory=dict)
     index_kind: str = "auto"
     vector_store: VectorStore | None = None
+    units: list[list[StoredUnit]] = field(default_factory=list)  # per chunk
+    unit_vectors: np.ndarray | None = None  # (n_units, dim) float16, chunk by chunk
+    _unit_rows: np.ndarray | None = field(default=None, repr=False)
+    _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
+
+    def chunk_row(self, chunk_id: str) -> int | None:
+        if self._chunk_rows is None:
+            self._chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._chunk_rows.get(chunk_id)
+
+    def chunk_units(self, row: int) -> tuple[list[StoredUnit], np.ndarray]:
+        """The answer units of chunk ``row`` and their vectors, ``(k, dim)`` float16."""
+        if self._unit_rows is None:
+            self._unit_rows = np.concatenate([[0], np.cumsum([len(u) for u in self.units])])
+        start, end = self._unit_rows[row], self._unit_rows[row + 1]
+        vectors = self.unit_vectors
+        if vectors is None:
+            vectors = np.zeros((0, self.model.dim), np.float16)
+        return self.units[row], vectors[start:end]
 
     def search_index(self) -> VectorStore:
         if self.vector_store is None or len(self.vector_store) != len(self.chunks):
@@ -86,8 +118,8 @@ def save_index(data: IndexData, index_dir: str | Path) -> Path:
             _write_version(data, tmp)
             final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
             os.rename(tmp, final)
-            _fsync_dir(index_dir)
-            _atomic_write_text(index_dir / CURRENT, final.name + "\n")
+            fsync_dir(index_dir)
+            atomic_write_text(index_dir / CURRENT, final.name + "\n")
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -99,13 +131,21 @@ def save_index(data: IndexData, index_dir: str | Path) -> Path:
 def _write_version(data: IndexData, folder: Path) -> None:
     index = data.search_index()
     files = [*index.save(folder), *TABLE_FILES]
-    _write_jsonl(
+    units = data.units or [[] for _ in data.chunks]
+    write_jsonl(
         folder / "chunks.jsonl",
-        ({**asdict(c), "terms": t} for c, t in zip(data.chunks, data.terms, strict=True)),
+        (
+            {**asdict(c), "terms": t, "units": [u.to_row() for u in us]}
+            for c, t, us in zip(data.chunks, data.terms, units, strict=True)
+        ),
     )
-    _write_jsonl(folder / "documents.jsonl", (asdict(d) for d in data.documents.values()))
+    unit_vectors = data.unit_vectors
+    if unit_vectors is None:
+        unit_vectors = np.zeros((0, data.model.dim), np.float16)
+    np.save(folder / "unit_vectors.npy", unit_vectors.astype(np.float16), allow_pickle=False)
+    write_jsonl(folder / "documents.jsonl", (asdict(d) for d in data.documents.values()))
     for name in files:
-        _fsync_file(folder / name)
+        fsync_file(folder / name)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -114,15 +154,9 @@ def _write_version(data: IndexData, folder: Path) -> None:
         "chunking": data.chunking,
         "index": {**index.describe(), "requested": data.index_kind},
         "documents": {d.doc_id: d.content_hash for d in data.documents.values()},
-        "files": {name: _sha256(folder / name) for name in files},
+        "files": {name: sha256(folder / name) for name in files},
     }
-    _atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-
-
-def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
 
 
 def _collect_garbage(index_dir: Path, *, live: str) -> None:
@@ -173,9 +207,20 @@ def read_manifest(index_dir: str | Path) -> tuple[Path, dict]:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"The index at {index_dir} has format version {manifest.get('format_version')!r}; "
-            f"this version of rag reads format {FORMAT_VERSION}. " + rebuild_hint(index_dir)
+            f"this version of rag reads format {FORMAT_VERSION} (answer units are stored with "
+            f"the index since format 2). Run `rag index DOCS --index-dir {index_dir}` with the "
+            "same documents: it rebuilds an older index in place."
         )
     return version, manifest
+
+
+def stored_format(index_dir: str | Path) -> int | None:
+    """The format version of the live index, or None when there is none or it is unreadable."""
+    try:
+        version = Path(index_dir) / (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
+        return json.loads((version / MANIFEST).read_text(encoding="utf-8")).get("format_version")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def load_index(index_dir: str | Path, *, verify: bool = True) -> IndexData:
@@ -197,7 +242,7 @@ def load_index(index_dir: str | Path, *, verify: bool = True) -> IndexData:
 def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: bool) -> IndexData:
     if verify:
         for name, expected in manifest.get("files", {}).items():
-            actual = _sha256(version / name)
+            actual = sha256(version / name)
             if actual != expected:
                 raise IndexCorruptedError(
                     f"The index at {index_dir} is damaged: {name} has SHA-256 {actual[:12]}…, "
@@ -205,9 +250,11 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
                 )
     try:
         index = vector_store.load(version, manifest.get("index", {}))
-        chunk_rows = _read_jsonl(version / "chunks.jsonl")
-        doc_rows = _read_jsonl(version / "documents.jsonl")
+        chunk_rows = read_jsonl(version / "chunks.jsonl")
+        doc_rows = read_jsonl(version / "documents.jsonl")
         vectors = index.reconstruct()
+        unit_vectors = np.load(version / "unit_vectors.npy", allow_pickle=False)
+        units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
     except (RuntimeError, ValueError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorruptedError(
             f"The index at {index_dir} could not be read ({exc}). " + rebuild_hint(index_dir)
@@ -220,6 +267,12 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
             f"{vectors.shape[1]} for {len(chunks)} chunks, but the manifest says dimension "
             f"{manifest['model']['dim']}. " + rebuild_hint(index_dir)
         )
+    n_units = sum(len(u) for u in units)
+    if unit_vectors.shape != (n_units, manifest["model"]["dim"]):
+        raise IndexCorruptedError(
+            f"The index at {index_dir} is inconsistent: {unit_vectors.shape[0]} unit vectors for "
+            f"{n_units} answer units. " + rebuild_hint(index_dir)
+        )
     return IndexData(
         model=ModelInfo(**manifest["model"]),
         documents={row["doc_id"]: Document(**row) for row in doc_rows},
@@ -230,43 +283,6 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         # What was asked for ("auto" unless set), so a grown index can change kind.
         index_kind=manifest.get("index", {}).get("requested", "auto"),
         vector_store=index,
+        units=units,
+        unit_vectors=unit_vectors,
     )
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-# ---------------------------------------------------------------- file helpers
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
