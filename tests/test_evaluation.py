@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from rag.errors import RagError
+from rag.eval_scoring import citation_ok
 from rag.evaluation import (
     VALID_THRESHOLD_KEYS,
     GoldItem,
+    auroc,
     check_thresholds,
     evidence_rank,
     fallback_kind,
@@ -29,6 +31,7 @@ from rag.evaluation import (
     report_dict,
     run_eval,
     score_answer,
+    token_f1,
 )
 from rag.types import Answer, Chunk, Citation, Claim, Hit
 
@@ -55,7 +58,14 @@ QUESTION_KEYS = {
     "fallback",
     "fallback_reason",
     "claims",
+    "token_f1",
+    "answer_chars",
+    "confidence",
 }
+
+
+def _pick(block: dict, *keys: str) -> dict:
+    return {k: block[k] for k in keys}
 
 
 def _hit(text: str, rank: int) -> Hit:
@@ -173,22 +183,34 @@ def test_overall_metrics(report) -> None:
     assert report["retrieval"] == pytest.approx(
         {"hit@1": 1 / 3, "hit@3": 2 / 3, "hit@5": 2 / 3, "mrr": 0.5}, abs=1e-4
     )
-    assert report["answer"] == pytest.approx({"accuracy": 1 / 3, "partial": 1 / 3}, abs=1e-4)
+    assert _pick(report["answer"], "accuracy", "partial") == pytest.approx(
+        {"accuracy": 1 / 3, "partial": 1 / 3}, abs=1e-4
+    )
     assert report["citation"] == pytest.approx({"precision": 1 / 3, "recall": 1 / 3}, abs=1e-4)
-    assert report["refusal"] == pytest.approx({"accuracy": 0.5, "false_refusals": 1 / 3}, abs=1e-4)
+    assert _pick(report["refusal"], "accuracy", "false_refusals") == pytest.approx(
+        {"accuracy": 0.5, "false_refusals": 1 / 3}, abs=1e-4
+    )
 
 
 def test_by_language_metrics(report) -> None:
     en, ko = report["by_lang"]["en"], report["by_lang"]["ko"]
     assert (en["n"], ko["n"]) == (3, 2)
     assert en["retrieval"] == pytest.approx({"hit@1": 0, "hit@3": 0.5, "hit@5": 0.5, "mrr": 0.25})
-    assert en["answer"] == pytest.approx({"accuracy": 0.5, "partial": 0.5})
+    assert _pick(en["answer"], "accuracy", "partial") == pytest.approx(
+        {"accuracy": 0.5, "partial": 0.5}
+    )
     assert en["citation"] == pytest.approx({"precision": 0.5, "recall": 0.5})
-    assert en["refusal"] == pytest.approx({"accuracy": 0.0, "false_refusals": 0.5})
+    assert _pick(en["refusal"], "accuracy", "false_refusals") == pytest.approx(
+        {"accuracy": 0.0, "false_refusals": 0.5}
+    )
     assert ko["retrieval"] == pytest.approx({"hit@1": 1, "hit@3": 1, "hit@5": 1, "mrr": 1})
-    assert ko["answer"] == pytest.approx({"accuracy": 0.0, "partial": 0.0})
+    assert _pick(ko["answer"], "accuracy", "partial") == pytest.approx(
+        {"accuracy": 0.0, "partial": 0.0}
+    )
     assert ko["citation"] == pytest.approx({"precision": 0.0, "recall": 0.0})
-    assert ko["refusal"] == pytest.approx({"accuracy": 1.0, "false_refusals": 0.0})
+    assert _pick(ko["refusal"], "accuracy", "false_refusals") == pytest.approx(
+        {"accuracy": 1.0, "false_refusals": 0.0}
+    )
 
 
 def test_per_question_records(report) -> None:
@@ -235,9 +257,14 @@ def test_report_serialises_with_korean_intact(report) -> None:
 def test_metrics_without_questions_are_null() -> None:
     report = run_eval(_ask, [ITEMS[2]], progress=False)  # one Korean unanswerable
     assert report["retrieval"] == {"hit@1": None, "hit@3": None, "hit@5": None, "mrr": None}
-    assert report["answer"] == {"accuracy": None, "partial": None}
+    assert report["answer"] == {
+        "accuracy": None,
+        "partial": None,
+        "token_f1": None,
+        "mean_chars": None,
+    }
     assert report["citation"] == {"precision": None, "recall": None}
-    assert report["refusal"] == {"accuracy": 1.0, "false_refusals": None}
+    assert report["refusal"] == {"accuracy": 1.0, "false_refusals": None, "auroc": None}
     en = report["by_lang"]["en"]
     assert en["n"] == 0 and en["latency_ms"] == {"p50": None, "p95": None}
     assert report["ttft_ms"] == {"p50": None, "p95": None}  # _ask does not stream
@@ -388,8 +415,12 @@ def test_llm_counts_fallbacks_by_kind_and_claim_verdicts(llm_report) -> None:
     assert by_id["q1"]["claims"] == {"supported": 2, "unchecked": 1}
     assert by_id["q2"]["fallback"] == "unsupported_fact" and "90" in by_id["q2"]["fallback_reason"]
     # Answer quality is scored on what the user saw, whichever path produced it.
-    assert llm_report["answer"] == pytest.approx({"accuracy": 1.0, "partial": 1.0})
-    assert llm_report["refusal"] == pytest.approx({"accuracy": 1.0, "false_refusals": 0.0})
+    assert _pick(llm_report["answer"], "accuracy", "partial") == pytest.approx(
+        {"accuracy": 1.0, "partial": 1.0}
+    )
+    assert _pick(llm_report["refusal"], "accuracy", "false_refusals") == pytest.approx(
+        {"accuracy": 1.0, "false_refusals": 0.0}
+    )
 
 
 @pytest.mark.parametrize(
@@ -624,3 +655,48 @@ def test_cli_merges_reports_and_checks_minimums(tmp_path: Path, capsys) -> None:
     assert main(args + ["--min", "answer.accuracy=0.5"]) == 1
     assert main(["eval", "--merge", str(paths[0]), str(paths[0])]) == 2
     assert "more than one report" in capsys.readouterr().err
+
+
+# --- token F1, answerability AUROC, citations by position -------------------------
+
+
+@pytest.mark.parametrize(
+    ("quoted", "groups", "expected"),
+    [
+        ("삼성전자, 네이버", [["Samsung", "삼성전자"], ["Naver", "네이버"]], 1.0),
+        # Padding costs precision: 7 gold characters among 17 quoted.
+        ("삼성전자, 네이버 그리고 카카오와 케이티", [["삼성전자"], ["네이버"]], 14 / 24),
+        ("The Netherlands co-hosted it", [["Netherlands", "네덜란드"]], 2 * 0.2 / 1.2),
+        ("전혀 다른 말", [["80"]], 0.0),
+    ],
+)
+def test_token_f1(quoted: str, groups, expected: float) -> None:
+    assert token_f1(quoted, groups) == pytest.approx(expected, abs=1e-4)
+
+
+def test_token_f1_is_lower_for_a_padded_answer() -> None:
+    groups = [["미셸 더넬런"]]
+    precise = token_f1("미셸 더넬런 (영)과학혁신기술부 장관", groups)
+    padded = token_f1(
+        "주요 참석자 : ▲미셸 더넬런 (영)과학혁신기술부 장관 ▲크리소울라 자카로풀루 (프)개발 장관",
+        groups,
+    )
+    assert 0 < padded < precise
+
+
+def test_auroc() -> None:
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auroc([0.1], [0.9]) == 0.0
+    assert auroc([0.5], [0.5]) == 0.5
+    assert auroc([], [0.5]) is None
+
+
+def test_citation_inside_the_evidence_counts_and_the_same_words_elsewhere_do_not() -> None:
+    text = "AI 글로벌 포럼 개회식\n- 일시/장소 : 2024.5.22(수), 한국과학기술연구원(KIST)"
+    hit = Hit(chunk=Chunk("c1", "doc", text, 0, len(text)), score=1.0)
+    evidence = ["2024.5.22(수), 한국과학기술연구원(KIST)"]
+    start = text.index("2024")
+    inside = Citation(1, "doc", "t", "2024.5.22(수)", start, start + 12, 0.9)
+    headline = Citation(2, "doc", "t", "AI 글로벌 포럼", 0, 9, 0.9)
+    assert citation_ok(inside, evidence, [hit])
+    assert not citation_ok(headline, evidence, [hit])
