@@ -53,7 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--queries", type=int, default=200, help="held-out queries per set")
     p.add_argument("--budget", type=float, default=600, help="seconds one index build may take")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", type=Path, default=ROOT / "eval" / "data")
+    p.add_argument("--data", type=Path, default=ROOT / "data" / "benchdata")
     p.add_argument("--cache", type=Path, default=None, help="default: <rag cache>/bench")
     p.add_argument("--json", type=Path, default=ROOT / "artifacts" / "bench_scale.json")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")

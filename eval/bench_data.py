@@ -45,7 +45,7 @@ class BenchData:
 
 
 def default_data_dir() -> Path:
-    return Path(__file__).resolve().parent / "data"
+    return Path(__file__).resolve().parents[1] / "data" / "benchdata"
 
 
 def load(data_dir: Path) -> BenchData:
@@ -55,7 +55,7 @@ def load(data_dir: Path) -> BenchData:
         if not (data_dir / rel).is_file():
             raise FileNotFoundError(
                 f"Benchmark file {data_dir / rel} not found; pass --data DIR pointing at the "
-                "folder that holds korquad1/ and belebele/ (see eval/data/README.md)."
+                "folder that holds korquad1/ and belebele/ (see data/benchdata/README.md)."
             )
     kq_passages, kq_questions = _korquad(data_dir / KORQUAD)
     bb_passages, bb_questions = _belebele(data_dir / BELEBELE_KO, data_dir / BELEBELE_EN)

@@ -22,6 +22,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rag.answer import ExtractiveAnswerer
+from rag.answer_scorer import AnswerScorer
 from rag.config import Settings
 from rag.evaluation import score_answer
 from rag.indexing import empty_index, update_index
@@ -50,7 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data",
         type=Path,
         default=bench_data.default_data_dir(),
-        help="folder with korquad1/ and belebele/ (default: eval/data)",
+        help="folder with korquad1/ and belebele/ (default: data/benchdata)",
     )
     p.add_argument("--n-korquad", type=int, default=300, help="KorQuAD questions (default 300)")
     p.add_argument("--n-belebele", type=int, default=300, help="Belebele questions (default 300)")
@@ -254,7 +255,7 @@ def _config(args, settings: Settings, embedder, passages, questions, n_answers: 
             "en": {"dense": settings.dense_weight_en, "bm25": settings.bm25_weight_en},
         },
         "top_k": settings.top_k,
-        "refusal_threshold": settings.refusal_threshold,
+        "refusal_threshold": AnswerScorer.load().refusal_threshold,
     }
 
 
@@ -321,7 +322,7 @@ def answer_quality(
             query,
             hits,
             query_vector=qv,
-            documents=data.documents,
+            data=data,
             lang=detect_lang(query),
             search_query=query,
         )

@@ -14,8 +14,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
-SHARED = ROOT.parent / "shared"
-GOLD_DEV = SHARED / "eval" / "gold-dev.jsonl"
 
 
 def gold_items(path: Path = ROOT / "eval" / "gold.jsonl") -> list[dict]:
