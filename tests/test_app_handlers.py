@@ -11,6 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from conftest import ROOT
+from test_formats import _Pages, _QuietServer  # the loopback web server of the URL tests
 
 import rag
 from rag.loaders import SUPPORTED
@@ -54,6 +55,7 @@ def test_build_app_without_serving(app_qa):
     assert isinstance(demo, gr.Blocks)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
     assert {"rag-chat", "rag-question", "rag-retrieval", "rag-upload", "rag-lang"} <= ids
+    assert {"rag-url", "rag-add-url"} <= ids  # add a web page by URL
     assert "rag-answer-card" not in ids  # the answer is shown once, in the chat
     radio = next(b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "rag-answerer")
     assert radio.interactive is False and "not installed" in radio.info
@@ -241,6 +243,84 @@ def test_questions_are_answered_while_an_upload_is_indexed(app, app_qa, tmp_path
     assert "헤이그" in history[-1].answer.text
     assert "✓" in results["upload"][0]
     app.remove("archive.txt")
+
+
+# --- add a web page by URL, served on loopback ------------------------------------------
+
+FERRY = (
+    b"<html><head><title>Qelvar ferry timetable</title></head><body><h1>Ferries</h1>"
+    b"<h2>Winter</h2><p>The Qelvar night ferry leaves the north pier at 23:40 every "
+    b"Tuesday.</p></body></html>"
+)
+
+
+class _AppPages(_Pages):
+    routes = {
+        **_Pages.routes,
+        "/ferry": ("text/html; charset=utf-8", FERRY),
+        "/huge": ("text/html", b"<p>" + b"x " * 600_000 + b"</p>"),  # 1.2 MB: over 1 MB
+    }
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = _QuietServer(("127.0.0.1", 0), _AppPages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_add_by_url_indexes_the_page_and_answers_cite_its_section(app, app_qa, site):
+    url = f"{site}/ferry"
+    status, table, dropdown, box = app.add_url(f"  {url}  ")
+    assert "✓" in status and f"{url}: added as {url}" in status and box == ""
+    assert "Qelvar ferry timetable" in table and url in table
+    assert any(value == url for _, value in dropdown["choices"])
+    doc = app_qa.data.documents[url]
+    assert (doc.source, doc.title) == (url, "Qelvar ferry timetable")
+    *_, (chat, history, *_rest) = app.ask("When does the Qelvar night ferry leave?", (), None)
+    citation = history[-1].answer.citations[0]
+    chunk = next(c for c in app_qa.data.chunks if c.chunk_id == citation.chunk_id)
+    assert (citation.doc_id, chunk.location) == (url, "§ Ferries")  # where the chunk starts
+    assert f'<a href="{url}" target="_blank" rel="noopener noreferrer' in chat[-1]["content"]
+    status, *_ = app.add_url(url, "ko")
+    assert "✓" in status and "바뀐 것이 없습니다" in status  # the same page again
+    app.remove(url)
+    assert url not in app_qa.data.documents
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("javascript:alert(1)", "not a web address"),
+        ("", "not a web address"),
+        ("127.0.0.1/ferry", "not a web address"),
+        ("file:///etc/passwd", "not a web address"),
+        ("ftp://127.0.0.1/ferry", "not a web address"),
+        ("http://", "not a web address"),
+        ("/missing", "HTTP 404"),
+        ("/report.pdf", "not an HTML page"),
+        ("/huge", "limit"),  # the app's 1 MB upload limit reaches the loader (its default: 20)
+    ],
+)
+def test_bad_url_gets_a_clear_message_and_leaves_the_index_alone(app, app_qa, site, path, expected):
+    url = site + path if path.startswith("/") else path
+    before_docs, before_table = dict(app_qa.data.documents), app.documents_view()[0]
+    before_current = (Path(app_qa.index_dir) / CURRENT).read_text(encoding="utf-8")
+    status, table, _, box = app.add_url(url)
+    assert "✗" in status and expected in status and "Traceback" not in status
+    assert box == url  # kept, so it can be corrected
+    assert app_qa.data.documents == before_docs and table == before_table
+    assert (Path(app_qa.index_dir) / CURRENT).read_text(encoding="utf-8") == before_current
+
+
+def test_not_a_url_message_in_korean(app):
+    status, *_ = app.add_url("<b>docs</b>", "ko")
+    assert "웹 주소가 아닙니다" in status and "&lt;b&gt;docs&lt;/b&gt;" in status
+    assert "<b>" not in status
 
 
 def _load_app_module():

@@ -76,6 +76,57 @@ def test_source_links_only_for_http_urls():
     assert 'href="https://example.org/a?b=1&amp;c=2"' in html and 'rel="noopener' in html
 
 
+def _with_citation(answer: Answer, **changes) -> Answer:
+    citation = Citation(**{**answer.citations[0].__dict__, **changes})
+    return Answer(**{**answer.__dict__, "citations": [citation]})
+
+
+@pytest.mark.parametrize("location", ["p. 3", "slide 2", "'Sheet1'!A1:D20", "§ 2 › 2.1"])
+def test_source_names_the_location_next_to_its_title(location):
+    doc, answer = _fixture()
+    html = render.answer_html(_with_citation(answer, location=location), {doc.doc_id: doc}, turn=1)
+    summary = re.search(r"<summary>(.*?)</summary>", html, re.S).group(1)
+    assert f'</cite> · <span class="rag-loc">{render.esc(location)}</span>' in summary
+    plain = render.answer_html(answer, {doc.doc_id: doc}, turn=1)  # plain text: no location
+    assert "rag-loc" not in plain
+
+
+def test_location_from_the_document_is_escaped():
+    doc, answer = _fixture()
+    html = render.answer_html(_with_citation(answer, location=f"§ {EVIL}"), {}, turn=1)
+    _assert_no_markup_from_document(html)
+    loc = re.search(r'<span class="rag-loc">(.*?)</span>', html, re.S).group(1)
+    assert loc == render.esc(f"§ {EVIL}") and "&lt;script&gt;" in loc
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        'http://x" onmouseover="alert(1)',
+        "file:///etc/passwd",
+        "notes/report.pdf",
+    ],
+)
+def test_a_source_that_is_not_a_web_address_is_text_not_a_link(source):
+    doc, answer = _fixture()
+    html = render.answer_html(_with_citation(answer, source=source), {doc.doc_id: doc}, turn=1)
+    assert "<a href=" not in html.replace('<a class="rag-fn" href=', "")
+    assert "onmouseover=" not in html.replace("onmouseover=&quot;", "")
+    assert f'<span class="rag-src">{render.esc(source)}</span>' in html
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/news", "HTTPS://example.org/a?b=1&c=2"])
+def test_a_web_source_is_a_link_that_opens_in_a_new_tab(url):
+    doc, answer = _fixture()
+    html = render.answer_html(_with_citation(answer, source=url), {doc.doc_id: doc}, turn=1)
+    links = re.findall(r'<a href="([^"]*)" target="_blank" rel="noopener noreferrer[^"]*">', html)
+    assert links == [url.replace("&", "&amp;")]
+
+
 def test_citation_of_a_changed_document_shows_only_the_stored_quote():
     doc, answer = _fixture()
     changed = Document(doc_id=doc.doc_id, text="something else entirely " * 20)

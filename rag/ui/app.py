@@ -79,6 +79,8 @@ class ChatUI:
 @dataclass
 class DocsUI:
     files: gr.File
+    url: gr.Textbox
+    add_url: gr.Button
     status: gr.HTML
     table: gr.HTML
     remove_choice: gr.Dropdown
@@ -184,6 +186,15 @@ def _documents_panel(max_file_mb: float) -> DocsUI:
             elem_id="rag-upload",
             height=150,
         )
+        with gr.Row(equal_height=True):
+            url = gr.Textbox(
+                label=I18N("rag_url_label"),
+                placeholder=I18N("rag_url_placeholder"),
+                max_lines=1,
+                scale=3,
+                elem_id="rag-url",
+            )
+            add_url = gr.Button(I18N("rag_add_url"), scale=1, elem_id="rag-add-url")
         status = gr.HTML("", elem_id="rag-upload-status")
         table = gr.HTML("", elem_id="rag-docs")
         with gr.Row():
@@ -191,7 +202,7 @@ def _documents_panel(max_file_mb: float) -> DocsUI:
                 label=I18N("rag_remove_label"), choices=[], scale=3, elem_id="rag-remove-choice"
             )
             remove = gr.Button(I18N("rag_remove"), variant="stop", scale=1, elem_id="rag-remove")
-    return DocsUI(files, status, table, choice, remove)
+    return DocsUI(files, url, add_url, status, table, choice, remove)
 
 
 def _wire_chat(app: ChatApp, ui: ChatUI, outputs: list, answerer: gr.Radio, lang) -> None:
@@ -210,6 +221,13 @@ def _wire_documents(app: ChatApp, ui: DocsUI, lang) -> None:
         app.upload,
         inputs=[ui.files, lang],
         outputs=[ui.status, ui.table, ui.remove_choice, ui.files],
+        **_INDEX,
+    )
+    gr.on(
+        [ui.url.submit, ui.add_url.click],
+        app.add_url,
+        inputs=[ui.url, lang],
+        outputs=[ui.status, ui.table, ui.remove_choice, ui.url],
         **_INDEX,
     )
     ui.remove.click(

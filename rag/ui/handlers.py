@@ -4,12 +4,14 @@ No per-session data lives here: each browser session keeps its turns and its
 language in ``gr.State``; the index is shared and ``QA`` swaps snapshots atomically,
 so questions keep being answered while an upload is indexed. Only ``RagError`` (and
 ``OSError`` for the upload's temporary file) are expected; anything else is a bug,
-logged and reported without a traceback.
+logged and reported without a traceback. Pages added by URL are fetched with the
+same size limit as uploads.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MB = 1_000_000  # the loaders count bytes in decimal megabytes, and so does the app
 DEFAULT_MAX_FILE_MB = loaders.MAX_BYTES / MB
+_WEB = re.compile(r"https?://\S", re.IGNORECASE)  # the loader checks the rest
 # RagError is the contract; KeyError until QA.remove raises DocumentNotFoundError.
 _REMOVE_ERRORS = (RagError, KeyError)
 
@@ -171,11 +174,40 @@ class ChatApp:
         except Exception:
             log.exception("indexing %s failed", name)
             return False, text("bug", lang, name=name)
+        return True, self._added(report, name, lang)
+
+    def _added(self, report, name: str, lang: str | None) -> str:
+        """The status line for an ``add_documents`` report: added, updated or unchanged."""
         doc_ids = report.added + report.updated + report.unchanged
         counts = Counter(c.doc_id for c in self.qa.data.chunks)
         verb = "added" if report.added else "updated" if report.updated else "unchanged"
         where = ", ".join(f"{d} ({plural('chunks', counts.get(d, 0), lang)})" for d in doc_ids)
-        return True, text(verb, lang, name=name, where=where)
+        return text(verb, lang, name=name, where=where)
+
+    def add_url(self, url: str | None, lang: str | None = "en") -> tuple:
+        """Fetch one web page and index it, with the upload limit.
+
+        Returns (status, documents table, remove dropdown, URL box): the box is
+        cleared when the page was indexed and keeps the address otherwise.
+        """
+        url = (url or "").strip()
+        ok, line = self._index_url(url, lang)
+        table, dropdown = self.documents_view(lang)
+        return panels.status([(ok, line)]), table, dropdown, "" if ok else url
+
+    def _index_url(self, url: str, lang: str | None) -> tuple[bool, str]:
+        if not _WEB.match(url):
+            return False, text("not_a_url", lang, url=url or "—")
+        try:
+            doc = loaders.load_url(url, max_bytes=self.max_file_bytes)
+            report = self.qa.add_documents([doc])
+        except RagError as exc:
+            log.info("adding %s rejected: %s", url, exc)
+            return False, str(exc)
+        except Exception:
+            log.exception("indexing %s failed", url)
+            return False, text("bug", lang, name=url)
+        return True, self._added(report, url, lang)
 
     def remove(self, doc_id: str | None, lang: str | None = "en") -> tuple:
         """Remove one document; returns (status, documents table, remove dropdown)."""

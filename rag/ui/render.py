@@ -1,10 +1,11 @@
 """The chat transcript as HTML, built by hand with every piece of text escaped.
 
 Each answer is shown once, in its chat bubble: the text with clickable ``[n]``, then
-its sources (title, date, source) whose passages open with the quote highlighted.
-The Chatbot sanitises HTML, but this module does not rely on it: document text,
-titles, dates, sources and questions all pass through ``esc`` (or ``plain``), and the
-only markup is the fixed set written here (<mark>, <a href="#cite-…">, <details>).
+its sources (title, location, date, source) whose passages open with the quote
+highlighted. The Chatbot sanitises HTML, but this module does not rely on it: document
+text, titles, locations, dates, sources and questions all pass through ``esc`` (or
+``plain``), and the only markup is the fixed set written here (<mark>,
+<a href="#cite-…">, <details>).
 Links to a document's source are emitted only for http(s). Side panels: ``panels``.
 """
 
@@ -148,6 +149,8 @@ def _with_footnotes(value: str, known: set[int], *, turn: int, title: str) -> st
 def _source_item(c: Citation, documents: Mapping[str, Document], *, turn: int, lang: str) -> str:
     before, lead, quote, trail, after = passage_parts(c, documents)
     meta = [f"<cite>{esc(c.title or c.doc_id)}</cite>"]
+    if c.location:  # page, slide, sheet range or heading path in the original
+        meta.append(f'<span class="rag-loc">{esc(c.location)}</span>')
     if c.date:
         meta.append(f"<time>{esc(c.date)}</time>")
     if c.source:
