@@ -1,84 +1,61 @@
-"""Extractive answers: the source sentences that answer the question, cited.
+"""Extractive answers: the smallest units of the retrieved passages that answer, cited.
 
-Candidate sentences come from the top hits. Each is scored by cosine
-similarity to the question (embeddings cached by text); a short line such as
-"- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
-neighbours, since alone it says little. Shared terms add a small bonus, a
-document's own headline a penalty. The answer is refused when the question
-asks for money, a count or a date and no candidate holds one, or when the best
-similarity is under a threshold calibrated on the gold set (docs/quality.md).
-The text is only ever quoted, never rewritten.
+Every answer unit of the top hits (``rag.units``: sentences, list items, groups,
+clauses; vectors and terms stored with the index) gets a calibrated probability of
+answering from the learned scorer (``rag.answer_scorer``). The best unit is quoted
+when it reaches the refusal threshold chosen on validation data, and so is any
+other unit that is more likely than not to answer. A question that asks for a list
+gets the whole list; a sentence that points at a footnote (``기업*``) brings it along.
+The text is only ever quoted, never rewritten; a warm answer costs arithmetic only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import required_pattern
+from .answer_features import (
+    QuestionInfo,
+    UnitCandidate,
+    feature_rows,
+    keep_typed,
+    neighbour_similarities,
+    question_info,
+)
+from .answer_scorer import AnswerScorer
 from .config import Settings
 from .embeddings import Embedder
-from .sentences import sentence_spans
-from .terms import terms
+from .sentence_vectors import SentenceVectors
+from .store import IndexData
+from .textnorm import fold
 from .types import Answer, Citation, Document, Hit, Lang
 
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
-LEXICAL_BONUS = 0.15
-TITLE_PENALTY = 0.25  # a headline is topical but rarely the answer
-SHORT_LINE = 50  # characters; shorter sentences are also scored with their neighbours
-CONTEXT_DISCOUNT = 0.08  # ...but the neighbours' words are not the line's own
-SELECT_MARGIN = 0.08
-MIN_SENTENCE_CHARS = 6
 _FOOTNOTE_REF = re.compile(r"\S\*")
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Scored:
+    """A candidate unit with where it is in its document and its probability."""
+
+    candidate: UnitCandidate
     doc_id: str
     chunk_id: str
-    start: int
+    start: int  # document offsets of the unit
     end: int
-    text: str
-    context: str  # what is embedded: the sentence, or a short line with its neighbours
-    hit_rank: int
-    similarity: float = 0.0
-    score: float = 0.0
-
-
-class SentenceVectors:
-    """An LRU cache of sentence embeddings, so repeated passages cost nothing."""
-
-    def __init__(self, embedder: Embedder, *, max_items: int = 50_000):
-        self.embedder = embedder
-        self.max_items = max_items
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32."""
-        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
-        with self._lock:
-            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}
-        if missing:
-            vecs = self.embedder.encode_documents(list(missing.values()))
-            with self._lock:
-                for key, vec in zip(missing, vecs, strict=True):
-                    self._cache[key] = vec
-                while len(self._cache) > self.max_items:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            return np.stack([self._cache[k] for k in keys])
+    sentence_start: int
+    sentence_end: int
+    probability: float = 0.0
+    location: str = ""  # the chunk's place in the original ("p. 3", "slide 2", ...)
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embedder, settings: Settings):
+    def __init__(self, embedder: Embedder, settings: Settings, scorer: AnswerScorer | None = None):
         self.settings = settings
-        self.vectors = SentenceVectors(embedder)
+        self.scorer = scorer or AnswerScorer.load()
+        self.vectors = SentenceVectors(embedder)  # for the LLM claim check
 
     def answer(
         self,
@@ -86,22 +63,21 @@ class ExtractiveAnswerer:
         hits: list[Hit],
         *,
         query_vector: np.ndarray,
-        documents: dict[str, Document],
+        data: IndexData,
         lang: Lang,
         search_query: str = "",
     ) -> Answer:
-        """``query_vector`` is the embedding of ``search_query`` (which, for a
-        follow-up, carries the previous question), so sentences are scored
-        against what was searched; ``question`` decides the answer type."""
-        candidates = _candidates(hits, documents)
-        pattern = required_pattern(question)
-        if pattern is not None:
-            candidates = [c for c in candidates if pattern.search(c.text)]
-        ranked = self._score(search_query or question, candidates, query_vector, documents)
-        if not ranked or ranked[0].similarity < self.settings.refusal_threshold:
-            return refusal(question, lang=lang, hits=hits, search_query=search_query)
-        chosen = self._select(ranked, documents)
-        citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
+        """``query_vector`` embeds ``search_query`` (for a follow-up it carries the previous
+        question), so units are scored against what was searched; ``question`` decides
+        the answer type."""
+        info = question_info(question, search_query=search_query)
+        scored = self.score(info, hits, query_vector=query_vector, data=data)
+        best = max((s.probability for s in scored), default=0.0)
+        if best < self.scorer.refusal_threshold:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=best)  # fmt: skip
+        chosen = self._select(info, scored, data.documents)
+        citations = [_citation(n, s, data.documents) for n, s in enumerate(chosen, start=1)]
         return Answer(
             question=question,
             text=" ".join(f"{c.quote} [{c.n}]" for c in citations),
@@ -109,43 +85,41 @@ class ExtractiveAnswerer:
             lang=lang,
             hits=hits,
             search_query=search_query,
+            confidence=round(best, 4),
         )
 
-    def _score(
-        self,
-        query: str,
-        candidates: list[Candidate],
-        query_vector: np.ndarray,
-        documents: dict[str, Document],
-    ) -> list[Candidate]:
-        if not candidates:
-            return []
-        texts = [c.text for c in candidates] + [c.context for c in candidates]
-        sims = self.vectors.encode(texts) @ query_vector  # (2n,)
-        n = len(candidates)
-        q_terms = set(terms(query))
-        scored = []
-        for i, cand in enumerate(candidates):
-            similarity = max(float(sims[i]), float(sims[n + i]) - CONTEXT_DISCOUNT)
-            score = similarity
-            if q_terms:
-                score += LEXICAL_BONUS * len(q_terms & set(terms(cand.text))) / len(q_terms)
-            doc = documents.get(cand.doc_id)
-            if doc is not None and doc.title and cand.text.strip() == doc.title.strip():
-                score -= TITLE_PENALTY
-                similarity -= TITLE_PENALTY
-            scored.append(replace(cand, similarity=similarity, score=score))
-        return sorted(scored, key=lambda c: c.score, reverse=True)
+    def score(
+        self, info: QuestionInfo, hits: list[Hit], *, query_vector: np.ndarray, data: IndexData
+    ) -> list[Scored]:
+        """Every unit of ``hits`` (once each, from its best-ranked chunk), with probabilities."""
+        scored = _candidates(hits, query_vector, data)
+        keep = keep_typed(info.question, [s.candidate for s in scored])
+        scored = [scored[i] for i in keep]
+        texts = {doc_id: doc.text for doc_id, doc in data.documents.items()}
+        rows = feature_rows(info, [s.candidate for s in scored], texts)
+        probs = self.scorer.probabilities(rows)
+        return [_with_probability(s, float(p)) for s, p in zip(scored, probs, strict=True)]
 
-    def _select(self, ranked: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
-        best = ranked[0].score
-        chosen = [c for c in ranked if c.score >= best - SELECT_MARGIN]
-        chosen = chosen[: self.settings.answer_max_sentences]
-        chosen = _with_footnotes(chosen, documents)
-        return sorted(chosen, key=lambda c: (c.doc_id, c.start))
+    def _select(
+        self, info: QuestionInfo, scored: list[Scored], documents: dict[str, Document]
+    ) -> list[Scored]:
+        ranked = sorted(scored, key=lambda s: s.probability, reverse=True)
+        top = _whole_list(ranked[0], scored) if info.list_question else ranked[0]
+        chosen = [top]
+        for s in ranked[1:]:
+            if len(chosen) >= self.settings.answer_max_sentences:
+                break
+            if s.probability < self.scorer.quote_threshold:
+                break
+            if not any(_overlaps(s, c) for c in chosen):
+                chosen.append(s)
+        chosen = _with_footnotes(chosen, scored, documents)
+        return sorted(chosen, key=lambda s: (s.doc_id, s.start))
 
 
-def refusal(question: str, *, lang: Lang, hits: list[Hit], search_query: str = "") -> Answer:
+def refusal(
+    question: str, *, lang: Lang, hits: list[Hit], search_query: str = "", confidence: float = 0.0
+) -> Answer:
     return Answer(
         question=question,
         text=REFUSAL[lang],
@@ -153,75 +127,126 @@ def refusal(question: str, *, lang: Lang, hits: list[Hit], search_query: str = "
         lang=lang,
         hits=hits,
         search_query=search_query,
+        confidence=round(confidence, 4),
     )
 
 
-def _candidates(hits: list[Hit], documents: dict[str, Document]) -> list[Candidate]:
-    seen: set[tuple[str, int]] = set()
-    out: list[Candidate] = []
+def _candidates(hits: list[Hit], query_vector: np.ndarray, data: IndexData) -> list[Scored]:
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Scored] = []
+    q = np.asarray(query_vector, dtype=np.float32)
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
-        spans = sentence_spans(chunk.text)
-        for i, (start, end) in enumerate(spans):
-            text = chunk.text[start:end]
-            if (chunk.doc_id, chunk.start + start) in seen or len(text) < MIN_SENTENCE_CHARS:
+        row = data.chunk_row(chunk.chunk_id)
+        if row is None:
+            continue
+        units, vectors = data.chunk_units(row)
+        sims = vectors.astype(np.float32) @ q if len(units) else np.zeros(0)
+        passage_sim = float(data.vectors[row] @ q)
+        sentence_of = {(u.start, u.end): i for i, u in enumerate(units) if u.kind == "sentence"}
+        around = neighbour_similarities(units, sims)
+        doc = data.documents.get(chunk.doc_id)
+        title = fold(doc.title) if doc is not None and doc.title else None
+        for i, u in enumerate(units):
+            key = (chunk.doc_id, chunk.start + u.start, chunk.start + u.end)
+            if key in seen:
                 continue
-            seen.add((chunk.doc_id, chunk.start + start))
-            context = text
-            if len(text) < SHORT_LINE:
-                context = _context(chunk.text, spans, i, title=documents.get(chunk.doc_id))
+            seen.add(key)
+            s = sentence_of.get((u.sentence_start, u.sentence_end), i)
+            candidate = UnitCandidate(
+                text=chunk.text[u.start : u.end],
+                sentence=chunk.text[u.sentence_start : u.sentence_end],
+                kind=u.kind, n_items=u.n_items, terms=frozenset(u.terms),
+                sentence_terms=frozenset(units[s].terms), sim=float(sims[i]),
+                sentence_sim=float(sims[s]), passage_sim=passage_sim, passage_rank=rank,
+                document=chunk.doc_id,
+                is_title=title is not None
+                and fold(chunk.text[u.sentence_start : u.sentence_end]) == title,
+                neighbour_sim=around[i],
+            )  # fmt: skip
             out.append(
-                Candidate(
+                Scored(
+                    candidate,
                     chunk.doc_id,
                     chunk.chunk_id,
-                    chunk.start + start,
-                    chunk.start + end,
-                    text,
-                    context,
-                    rank,
-                )
+                    key[1],
+                    key[2],
+                    chunk.start + u.sentence_start,
+                    chunk.start + u.sentence_end,
+                    location=getattr(chunk, "location", ""),
+                )  # fmt: skip
             )
     return out
 
 
-def _context(text: str, spans: list[tuple[int, int]], i: int, *, title: Document | None) -> str:
-    """The line with its neighbours, leaving out the document's headline."""
-    parts = []
-    for j in range(max(0, i - 1), min(len(spans), i + 2)):
-        part = text[spans[j][0] : spans[j][1]]
-        if j == i or title is None or part.strip() != title.title.strip():
-            parts.append(" ".join(part.split()))
-    return " ".join(parts)
+def _with_probability(s: Scored, p: float) -> Scored:
+    from dataclasses import replace
+
+    return replace(s, probability=p)
 
 
-def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
-    """A sentence that points at a footnote (``기업*``) is incomplete without it."""
+def _overlaps(a: Scored, b: Scored) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+def _whole_list(top: Scored, scored: list[Scored]) -> Scored:
+    """For a list question, the smallest unit around ``top`` that holds the whole list."""
+    if top.candidate.n_items >= 3:
+        return top
+    around = [
+        s for s in scored
+        if s.doc_id == top.doc_id and s.start <= top.start and s.end >= top.end
+        and s.candidate.n_items >= 3
+    ]  # fmt: skip
+    return min(around, key=lambda s: s.end - s.start) if around else top
+
+
+def _with_footnotes(
+    chosen: list[Scored], scored: list[Scored], documents: dict[str, Document]
+) -> list[Scored]:
+    """A unit that points at a footnote (``기업*``) is incomplete without the ``*`` line."""
     out = list(chosen)
-    for cand in chosen:
-        doc = documents.get(cand.doc_id)
-        if doc is None or not _FOOTNOTE_REF.search(cand.text):
+    for s in chosen:
+        doc = documents.get(s.doc_id)
+        if doc is None or not _FOOTNOTE_REF.search(s.candidate.text):
             continue
-        tail = doc.text[cand.end : cand.end + 2000]
-        for start, end in sentence_spans(tail):
-            if tail[start:end].startswith("*"):
-                s, e = cand.end + start, cand.end + end
-                if all((o.doc_id, o.start) != (cand.doc_id, s) for o in out):
-                    out.append(replace(cand, start=s, end=e, text=doc.text[s:e]))
-                break
+        notes = [
+            n for n in scored
+            if n.doc_id == s.doc_id and n.start >= s.end and n.candidate.kind == "sentence"
+            and doc.text[n.start : n.end].startswith("*")
+        ]  # fmt: skip
+        note = min(notes, key=lambda n: n.start) if notes else _footnote_line(s, doc)
+        if note is not None and not any(_overlaps(note, o) for o in out):
+            out.append(note)
     return out
 
 
-def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
-    doc = documents.get(cand.doc_id)
+def _footnote_line(s: Scored, doc: Document) -> Scored | None:
+    """The next ``*`` line after ``s`` in its document, when no retrieved chunk held it."""
+    match = re.compile(r"^\*[^\n]+", re.M).search(doc.text, s.end, s.end + 2000)
+    if match is None:
+        return None
+    text = match.group().rstrip()
+    cand = UnitCandidate(text, text, "sentence", 1, frozenset(), frozenset(), 0.0, 0.0, 0.0, 0,
+                         s.doc_id)  # fmt: skip
+    start, end = match.start(), match.start() + len(text)
+    return Scored(cand, s.doc_id, s.chunk_id, start, end, start, end, s.probability, s.location)
+
+
+def _citation(n: int, s: Scored, documents: dict[str, Document]) -> Citation:
+    doc = documents.get(s.doc_id)
     return Citation(
         n=n,
-        doc_id=cand.doc_id,
+        doc_id=s.doc_id,
         title=doc.title if doc else "",
-        quote=cand.text,
-        start=cand.start,
-        end=cand.end,
-        score=round(cand.score, 4),
-        chunk_id=cand.chunk_id,
+        quote=s.candidate.text,
+        start=s.start,
+        end=s.end,
+        score=round(s.probability, 4),
+        chunk_id=s.chunk_id,
         date=doc.date if doc else "",
         source=doc.source if doc else "",
+        context=s.candidate.sentence,
+        context_start=s.sentence_start,
+        location=s.location,
     )

@@ -54,8 +54,9 @@ class Settings:
     dense_weight_ko: float = 1.0
     bm25_weight_ko: float = 1.0  # KorQuAD: hit@1 .753 dense -> .833; gold set unchanged
     # Extractive answering.
+    # Most units one answer quotes. The refusal threshold is the answer scorer's own,
+    # chosen on validation data (rag/data/answer_scorer.json, docs/answers.md).
     answer_max_sentences: int = 3
-    refusal_threshold: float = 0.30  # calibrated on eval/gold.jsonl, see docs/quality.md
     max_question_chars: int = 2000
     # Generated answers (answerer="llm"), see docs/llm.md.
     llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"

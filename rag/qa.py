@@ -28,7 +28,7 @@ from .embeddings import Embedder
 from .errors import DocumentNotFoundError, IndexNotFoundError
 from .index_model import DeferredEmbedder, check_model, check_model_name
 from .indexing import UpdateReport, update_index
-from .loaders import load_bytes, load_documents
+from .loaders import MAX_BYTES, load_bytes, load_documents
 from .questions import check_question
 from .retrieval import Mode, Retriever
 from .store import IndexData, load_index, read_manifest, save_index
@@ -170,7 +170,7 @@ class QA:
             asked.question,
             asked.hits,
             query_vector=asked.query_vector,
-            documents=asked.data.documents,
+            data=asked.data,
             lang=asked.lang,
             search_query=asked.query,
         )
@@ -187,9 +187,9 @@ class QA:
         """Add or update the documents at ``paths`` (files or folders)."""
         return self.add_documents(load_documents(paths), progress=progress)
 
-    def add_bytes(self, data: bytes, *, filename: str) -> UpdateReport:
-        """Add an uploaded file; the name is sanitised, the bytes checked."""
-        return self.add_documents([load_bytes(data, filename=filename)])
+    def add_bytes(self, data: bytes, *, filename: str, max_bytes: int = MAX_BYTES) -> UpdateReport:
+        """Add an uploaded file; the name is sanitised, the bytes checked (``max_bytes``)."""
+        return self.add_documents([load_bytes(data, filename=filename, max_bytes=max_bytes)])
 
     def add_documents(self, docs: Sequence[Document], *, progress: bool = False) -> UpdateReport:
         return self._update(add=docs, progress=progress)

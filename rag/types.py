@@ -97,3 +97,6 @@ class Answer:
     search_query: str = ""
     claims: list[Claim] = field(default_factory=list)
     fallback_reason: str = ""
+    # The scorer's probability that the best unit answers (rag.answer_scorer); a refusal
+    # keeps it too, so callers can see how close the documents came.
+    confidence: float = 0.0

@@ -1,0 +1,162 @@
+"""Answer speed and index build cost: today's answerer against the previous one, one run.
+
+``python -m bench.answers`` builds the bundled corpus's chunks both ways (chunk vectors
+only, as before; chunk and answer-unit vectors from one pass, as now), then asks every
+gold question once, times the answer step of both answerers on the same retrieved
+hits, and reports p50/p95 and the ratios. The model is loaded and one question asked
+before timing starts ("warm"). Writes ``bench/results/answers.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+import rag
+from rag.chunking import chunk_document
+from rag.eval_gold import load_gold
+from rag.loaders import load_documents
+from rag.terms import terms
+from rag.textnorm import detect_lang
+from rag.units import answer_units
+
+from .legacy_answerer import ExtractiveAnswerer as LegacyAnswerer
+
+ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__)
+    p.add_argument("--index-dir", type=Path, default=ROOT / "index")
+    p.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
+    p.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl")
+    p.add_argument("--repeats", type=int, default=3, help="index builds of each kind")
+    p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "answers.json")
+    p.add_argument(
+        "--previous-eval",
+        type=Path,
+        metavar="OUT",
+        help="instead: run `rag eval` on the gold set with the previous answerer, write OUT",
+    )
+    return p.parse_args(argv)
+
+
+def previous_eval(qa: rag.QA, gold: Path, out: Path) -> None:
+    """The gold-set report of the previous answerer, on today's index and retrieval."""
+    from rag import evaluation
+
+    legacy = LegacyAnswerer(qa.embedder, qa.settings)
+
+    def ask(question: str):
+        asked = qa._retrieve(question, top_k=None, search_query=None)
+        return legacy.answer(
+            asked.question, asked.hits, query_vector=asked.query_vector,
+            documents=asked.data.documents, lang=asked.lang, search_query=asked.query,
+        )  # fmt: skip
+
+    report = evaluation.run_eval(ask, evaluation.load_gold(gold))
+    print(evaluation.format_table(report))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(evaluation.report_dict(report), ensure_ascii=False, indent=1), "utf-8"
+    )
+
+
+def build_cost(qa: rag.QA, corpus: Path, repeats: int) -> dict:
+    """Seconds to embed the corpus's chunks: vectors only, and vectors plus answer units."""
+    chunks = [c.text for d in load_documents([corpus]) for c in chunk_document(d)]
+    embedder = qa.embedder
+    before, after = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        embedder.encode_documents(chunks)
+        [terms(c) for c in chunks]
+        before.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        units = [answer_units(c) for c in chunks]
+        embedder.encode_documents_with_spans(
+            chunks, [[(u.start, u.end) for u in us] for us in units]
+        )
+        [terms(c) for c in chunks]
+        [terms(c[u.start : u.end]) for c, us in zip(chunks, units, strict=True) for u in us]
+        after.append(time.perf_counter() - start)
+    return {
+        "chunks": len(chunks),
+        "units": sum(len(answer_units(c)) for c in chunks),
+        "seconds_before": round(statistics.median(before), 2),
+        "seconds_after": round(statistics.median(after), 2),
+        "slowdown": round(statistics.median(after) / statistics.median(before), 3),
+    }
+
+
+def answer_times(qa: rag.QA, questions: list[str]) -> dict:
+    """Milliseconds of the answer step alone, both answerers on the same hits."""
+    legacy = LegacyAnswerer(qa.embedder, qa.settings)
+    data = qa.data
+    new_ms, old_ms, retrieval_ms = [], [], []
+    for question in questions:
+        start = time.perf_counter()
+        vector = qa.embedder.encode_queries([question])[0]
+        hits = qa._snapshot.retriever.search(question, top_k=qa.settings.top_k, query_vector=vector)
+        retrieval_ms.append((time.perf_counter() - start) * 1000)
+        lang = detect_lang(question)
+        start = time.perf_counter()
+        qa._extractive.answer(question, hits, query_vector=vector, data=data, lang=lang)
+        new_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        legacy.answer(question, hits, query_vector=vector, documents=data.documents, lang=lang)
+        old_ms.append((time.perf_counter() - start) * 1000)
+    return {
+        "questions": len(questions),
+        "answer_ms": _stats(new_ms),
+        "previous_answer_ms": _stats(old_ms),
+        "retrieval_ms": _stats(retrieval_ms),
+        "p50_speedup": round(_pct(old_ms, 50) / max(_pct(new_ms, 50), 1e-9), 1),
+        "p95_speedup": round(_pct(old_ms, 95) / max(_pct(new_ms, 95), 1e-9), 1),
+        "end_to_end_ms": _stats([r + a for r, a in zip(retrieval_ms, new_ms, strict=True)]),
+        "previous_end_to_end_ms": _stats(
+            [r + a for r, a in zip(retrieval_ms, old_ms, strict=True)]
+        ),
+    }
+
+
+def _stats(values: list[float]) -> dict:
+    return {"p50": round(_pct(values, 50), 1), "p95": round(_pct(values, 95), 1),
+            "max": round(max(values), 1)}  # fmt: skip
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    qa = rag.open(args.index_dir)
+    if args.previous_eval:
+        previous_eval(qa, args.gold, args.previous_eval)
+        return 0
+    questions = [item.question for item in load_gold(args.gold)]
+    qa.ask(questions[0])  # warm: model loaded, first forward pass done
+    results = {
+        "build": build_cost(qa, args.corpus, args.repeats),
+        "answers": answer_times(qa, questions),
+        "precision": qa.embedder.precision,
+    }
+    print(json.dumps(results, indent=1))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The extractive answerer of the previous release, kept unchanged as the baseline.
+
+``bench.answers`` and ``eval.train_scorer --legacy`` time and score it next to
+today's answerer (rag.answer) in the same run. What follows is its own docstring.
+
+Extractive answers: the source sentences that answer the question, cited.
+
+Candidate sentences come from the top hits. Each is scored by cosine
+similarity to the question (embeddings cached by text); a short line such as
+"- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
+neighbours, since alone it says little. Shared terms add a small bonus, a
+document's own headline a penalty. The answer is refused when the question
+asks for money, a count or a date and no candidate holds one, or when the best
+similarity is under a threshold calibrated on the gold set (docs/quality.md).
+The text is only ever quoted, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rag.answer_types import required_pattern
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.sentence_vectors import SentenceVectors
+from rag.sentences import sentence_spans
+from rag.terms import terms
+from rag.types import Answer, Citation, Document, Hit, Lang
+
+REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
+LEXICAL_BONUS = 0.15
+TITLE_PENALTY = 0.25  # a headline is topical but rarely the answer
+SHORT_LINE = 50  # characters; shorter sentences are also scored with their neighbours
+CONTEXT_DISCOUNT = 0.08  # ...but the neighbours' words are not the line's own
+SELECT_MARGIN = 0.08
+REFUSAL_THRESHOLD = 0.30  # was Settings.refusal_threshold
+MIN_SENTENCE_CHARS = 6
+_FOOTNOTE_REF = re.compile(r"\S\*")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    context: str  # what is embedded: the sentence, or a short line with its neighbours
+    hit_rank: int
+    similarity: float = 0.0
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder: Embedder, settings: Settings):
+        self.settings = settings
+        self.vectors = SentenceVectors(embedder)
+
+    def answer(
+        self,
+        question: str,
+        hits: list[Hit],
+        *,
+        query_vector: np.ndarray,
+        documents: dict[str, Document],
+        lang: Lang,
+        search_query: str = "",
+    ) -> Answer:
+        """``query_vector`` is the embedding of ``search_query`` (which, for a
+        follow-up, carries the previous question), so sentences are scored
+        against what was searched; ``question`` decides the answer type."""
+        candidates = _candidates(hits, documents)
+        pattern = required_pattern(question)
+        if pattern is not None:
+            candidates = [c for c in candidates if pattern.search(c.text)]
+        ranked = self._score(search_query or question, candidates, query_vector, documents)
+        if not ranked or ranked[0].similarity < REFUSAL_THRESHOLD:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query)
+        chosen = self._select(ranked, documents)
+        citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
+        return Answer(
+            question=question,
+            text=" ".join(f"{c.quote} [{c.n}]" for c in citations),
+            citations=citations,
+            lang=lang,
+            hits=hits,
+            search_query=search_query,
+        )
+
+    def _score(
+        self,
+        query: str,
+        candidates: list[Candidate],
+        query_vector: np.ndarray,
+        documents: dict[str, Document],
+    ) -> list[Candidate]:
+        if not candidates:
+            return []
+        texts = [c.text for c in candidates] + [c.context for c in candidates]
+        sims = self.vectors.encode(texts) @ query_vector  # (2n,)
+        n = len(candidates)
+        q_terms = set(terms(query))
+        scored = []
+        for i, cand in enumerate(candidates):
+            similarity = max(float(sims[i]), float(sims[n + i]) - CONTEXT_DISCOUNT)
+            score = similarity
+            if q_terms:
+                score += LEXICAL_BONUS * len(q_terms & set(terms(cand.text))) / len(q_terms)
+            doc = documents.get(cand.doc_id)
+            if doc is not None and doc.title and cand.text.strip() == doc.title.strip():
+                score -= TITLE_PENALTY
+                similarity -= TITLE_PENALTY
+            scored.append(replace(cand, similarity=similarity, score=score))
+        return sorted(scored, key=lambda c: c.score, reverse=True)
+
+    def _select(self, ranked: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
+        best = ranked[0].score
+        chosen = [c for c in ranked if c.score >= best - SELECT_MARGIN]
+        chosen = chosen[: self.settings.answer_max_sentences]
+        chosen = _with_footnotes(chosen, documents)
+        return sorted(chosen, key=lambda c: (c.doc_id, c.start))
+
+
+def refusal(question: str, *, lang: Lang, hits: list[Hit], search_query: str = "") -> Answer:
+    return Answer(
+        question=question,
+        text=REFUSAL[lang],
+        refused=True,
+        lang=lang,
+        hits=hits,
+        search_query=search_query,
+    )
+
+
+def _candidates(hits: list[Hit], documents: dict[str, Document]) -> list[Candidate]:
+    seen: set[tuple[str, int]] = set()
+    out: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        chunk = hit.chunk
+        spans = sentence_spans(chunk.text)
+        for i, (start, end) in enumerate(spans):
+            text = chunk.text[start:end]
+            if (chunk.doc_id, chunk.start + start) in seen or len(text) < MIN_SENTENCE_CHARS:
+                continue
+            seen.add((chunk.doc_id, chunk.start + start))
+            context = text
+            if len(text) < SHORT_LINE:
+                context = _context(chunk.text, spans, i, title=documents.get(chunk.doc_id))
+            out.append(
+                Candidate(
+                    chunk.doc_id,
+                    chunk.chunk_id,
+                    chunk.start + start,
+                    chunk.start + end,
+                    text,
+                    context,
+                    rank,
+                )
+            )
+    return out
+
+
+def _context(text: str, spans: list[tuple[int, int]], i: int, *, title: Document | None) -> str:
+    """The line with its neighbours, leaving out the document's headline."""
+    parts = []
+    for j in range(max(0, i - 1), min(len(spans), i + 2)):
+        part = text[spans[j][0] : spans[j][1]]
+        if j == i or title is None or part.strip() != title.title.strip():
+            parts.append(" ".join(part.split()))
+    return " ".join(parts)
+
+
+def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
+    """A sentence that points at a footnote (``기업*``) is incomplete without it."""
+    out = list(chosen)
+    for cand in chosen:
+        doc = documents.get(cand.doc_id)
+        if doc is None or not _FOOTNOTE_REF.search(cand.text):
+            continue
+        tail = doc.text[cand.end : cand.end + 2000]
+        for start, end in sentence_spans(tail):
+            if tail[start:end].startswith("*"):
+                s, e = cand.end + start, cand.end + end
+                if all((o.doc_id, o.start) != (cand.doc_id, s) for o in out):
+                    out.append(replace(cand, start=s, end=e, text=doc.text[s:e]))
+                break
+    return out
+
+
+def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
+    doc = documents.get(cand.doc_id)
+    return Citation(
+        n=n,
+        doc_id=cand.doc_id,
+        title=doc.title if doc else "",
+        quote=cand.text,
+        start=cand.start,
+        end=cand.end,
+        score=round(cand.score, 4),
+        chunk_id=cand.chunk_id,
+        date=doc.date if doc else "",
+        source=doc.source if doc else "",
+    )

@@ -1,0 +1,93 @@
+"""Figures for the answer scorer on one split: does the top unit hold the answer, and
+does the best probability separate answerable from unanswerable questions (AUROC)?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.answer_features import FEATURES
+from rag.answer_scorer import AnswerScorer
+
+from .scorer_rows import Rows
+
+
+def best(scorer: AnswerScorer, r: Rows) -> tuple[float, int | None]:
+    """(highest probability, its row) — (0.0, None) when no unit was offered."""
+    if len(r.rows) == 0:
+        return 0.0, None
+    p = scorer.probabilities(r.rows)
+    i = int(np.argmax(p))
+    return float(p[i]), i
+
+
+def holds_answer(r: Rows, i: int | None) -> bool:
+    if i is None or r.example.answer is None:
+        return False
+    key, a_start, a_end = r.example.answer
+    k, s, e = r.spans[i]
+    if r.example.sentence_only:  # the top unit lies in the sentence that carries the answer
+        return k == key and s >= a_start and e <= a_end
+    return k == key and s <= a_start and e >= a_end
+
+
+def choose_threshold(
+    scorer: AnswerScorer, rows: Sequence[Rows], *, max_false_refusals: float
+) -> float:
+    """The highest threshold that refuses at most ``max_false_refusals`` of the answerable."""
+    scores = sorted(best(scorer, r)[0] for r in rows if r.example.answer is not None)
+    if not scores:
+        return 0.0
+    k = int(np.floor(max_false_refusals * len(scores)))
+    return round(float(scores[k]) - 1e-6, 6) if k < len(scores) else 0.0
+
+
+def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """P(a random answerable scores above a random unanswerable); ties count half."""
+    if not positives or not negatives:
+        return None
+    pos = np.asarray(positives)[:, None]
+    neg = np.asarray(negatives)[None, :]
+    return round(float((pos > neg).mean() + 0.5 * (pos == neg).mean()), 4)
+
+
+def split_metrics(scorer: AnswerScorer, rows: Sequence[Rows]) -> dict:
+    out = {"all": _metrics(scorer, rows)}
+    for source in sorted({r.example.source for r in rows}):
+        out[source] = _metrics(scorer, [r for r in rows if r.example.source == source])
+    return out
+
+
+def _metrics(scorer: AnswerScorer, rows: Sequence[Rows]) -> dict:
+    t = scorer.refusal_threshold
+    answerable, unanswerable = [], []
+    for r in rows:
+        (answerable if r.example.answer is not None else unanswerable).append((r, *best(scorer, r)))
+    answered = [(r, i) for r, p, i in answerable if p >= t]
+    chars = [r.spans[i][2] - r.spans[i][1] for r, i in answered if i is not None]
+    sentence_chars = [_sentence_len(r, i) for r, i in answered if i is not None]
+    kinds = sorted({r.example.kind for r, _, _ in unanswerable})
+    return {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "top_unit_holds_answer_when_answered": _mean([holds_answer(r, i) for r, i in answered]),
+        "top_unit_holds_answer_all": _mean([holds_answer(r, i) for r, _, i in answerable]),
+        "false_refusals": _mean([p < t for _, p, _ in answerable]),
+        "refusal_accuracy": _mean([p < t for _, p, _ in unanswerable]),
+        "refusal_accuracy_by_kind": {
+            k: _mean([p < t for r, p, _ in unanswerable if r.example.kind == k]) for k in kinds
+        },
+        "auroc": auroc([p for _, p, _ in answerable], [p for _, p, _ in unanswerable]),
+        "mean_quote_chars": _mean(chars, digits=1),
+        "mean_sentence_chars": _mean(sentence_chars, digits=1),
+    }
+
+
+def _sentence_len(r: Rows, i: int) -> int:
+    share = r.rows[i][FEATURES.index("share_of_sentence")]
+    return int(round((r.spans[i][2] - r.spans[i][1]) / max(share, 1e-6)))
+
+
+def _mean(values: Sequence[float | bool], *, digits: int = 4) -> float | None:
+    return round(float(np.mean(values)), digits) if len(values) else None
