@@ -21,7 +21,7 @@ import gradio as gr
 
 from .. import loaders
 from ..chat import Turn, add_turn, respond
-from ..errors import RagError
+from ..errors import DocumentNotFoundError, RagError
 from . import panels, render
 from .strings import example, lang_or_default, plural, text
 
@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 MB = 1_000_000  # the loaders count bytes in decimal megabytes, and so does the app
 DEFAULT_MAX_FILE_MB = loaders.MAX_BYTES / MB
 _WEB = re.compile(r"https?://\S", re.IGNORECASE)  # the loader checks the rest
-# RagError is the contract; KeyError until QA.remove raises DocumentNotFoundError.
-_REMOVE_ERRORS = (RagError, KeyError)
 
 
 def upload_types() -> list[str]:
@@ -217,8 +215,8 @@ class ChatApp:
         try:
             self.qa.remove([doc_id])
             line = (True, text("removed", lang, doc_id=doc_id))
-        except _REMOVE_ERRORS as exc:
-            missing = isinstance(exc, KeyError)  # DocumentNotFoundError is one too
+        except RagError as exc:
+            missing = isinstance(exc, DocumentNotFoundError)
             key = "not_in_index" if missing else "cannot_remove"
             line = (False, text(key, lang, doc_id=doc_id, error=exc))
         table, dropdown = self.documents_view(lang)
