@@ -43,6 +43,7 @@ lint: install
 test: setup browser lint
 	$(PY) -m pytest -q
 	$(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --thresholds eval/thresholds.json --json artifacts/eval.json
+	RAG_EXTRACTIVE=units $(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --thresholds eval/thresholds-units.json --json artifacts/eval-units.json
 
 eval: setup
 	mkdir -p artifacts

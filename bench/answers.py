@@ -1,10 +1,12 @@
-"""Answer speed and index build cost: today's answerer against the previous one, one run.
+"""Answer speed and index build cost: the unit answerer against the sentence answerer.
 
-``python -m bench.answers`` builds the bundled corpus's chunks both ways (chunk vectors
-only, as before; chunk and answer-unit vectors from one pass, as now), then asks every
-gold question once, times the answer step of both answerers on the same retrieved
-hits, and reports p50/p95 and the ratios. The model is loaded and one question asked
-before timing starts ("warm"). Writes ``bench/results/answers.json``.
+``python -m bench.answers`` embeds the bundled corpus's chunks both ways (chunk vectors
+only; chunk and answer-unit vectors from one pass, as indexing does now), then asks
+every gold question once and times the answer step of both extractive answerers on the
+same retrieved hits: the unit answerer (rag.answer, arithmetic on stored vectors) and
+the sentence answerer (rag.sentence_answerer, which embeds candidate sentences at
+question time, cached by text). The model is loaded and one question asked before
+timing starts ("warm"). Writes ``bench/results/answers.json``.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 import rag
+from rag.answer import UnitAnswerer
 from rag.chunking import chunk_document
 from rag.eval_gold import load_gold
 from rag.loaders import load_documents
+from rag.sentence_answerer import SentenceAnswerer
 from rag.terms import terms
 from rag.textnorm import detect_lang
 from rag.units import answer_units
-
-from .legacy_answerer import ExtractiveAnswerer as LegacyAnswerer
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
@@ -41,34 +43,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl")
     p.add_argument("--repeats", type=int, default=3, help="index builds of each kind")
     p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "answers.json")
-    p.add_argument(
-        "--previous-eval",
-        type=Path,
-        metavar="OUT",
-        help="instead: run `rag eval` on the gold set with the previous answerer, write OUT",
-    )
     return p.parse_args(argv)
-
-
-def previous_eval(qa: rag.QA, gold: Path, out: Path) -> None:
-    """The gold-set report of the previous answerer, on today's index and retrieval."""
-    from rag import evaluation
-
-    legacy = LegacyAnswerer(qa.embedder, qa.settings)
-
-    def ask(question: str):
-        asked = qa._retrieve(question, top_k=None, search_query=None)
-        return legacy.answer(
-            asked.question, asked.hits, query_vector=asked.query_vector,
-            documents=asked.data.documents, lang=asked.lang, search_query=asked.query,
-        )  # fmt: skip
-
-    report = evaluation.run_eval(ask, evaluation.load_gold(gold))
-    print(evaluation.format_table(report))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(evaluation.report_dict(report), ensure_ascii=False, indent=1), "utf-8"
-    )
 
 
 def build_cost(qa: rag.QA, corpus: Path, repeats: int) -> dict:
@@ -100,9 +75,10 @@ def build_cost(qa: rag.QA, corpus: Path, repeats: int) -> dict:
 
 def answer_times(qa: rag.QA, questions: list[str]) -> dict:
     """Milliseconds of the answer step alone, both answerers on the same hits."""
-    legacy = LegacyAnswerer(qa.embedder, qa.settings)
+    units = UnitAnswerer(qa.embedder, qa.settings)
+    sentences = SentenceAnswerer(qa.embedder, qa.settings)
     data = qa.data
-    new_ms, old_ms, retrieval_ms = [], [], []
+    unit_ms, sentence_ms, retrieval_ms = [], [], []
     for question in questions:
         start = time.perf_counter()
         vector = qa.embedder.encode_queries([question])[0]
@@ -110,21 +86,21 @@ def answer_times(qa: rag.QA, questions: list[str]) -> dict:
         retrieval_ms.append((time.perf_counter() - start) * 1000)
         lang = detect_lang(question)
         start = time.perf_counter()
-        qa._extractive.answer(question, hits, query_vector=vector, data=data, lang=lang)
-        new_ms.append((time.perf_counter() - start) * 1000)
+        units.answer(question, hits, query_vector=vector, data=data, lang=lang)
+        unit_ms.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        legacy.answer(question, hits, query_vector=vector, documents=data.documents, lang=lang)
-        old_ms.append((time.perf_counter() - start) * 1000)
+        sentences.answer(question, hits, query_vector=vector, data=data, lang=lang)
+        sentence_ms.append((time.perf_counter() - start) * 1000)
     return {
         "questions": len(questions),
-        "answer_ms": _stats(new_ms),
-        "previous_answer_ms": _stats(old_ms),
+        "answer_ms": _stats(unit_ms),
+        "sentence_answer_ms": _stats(sentence_ms),
         "retrieval_ms": _stats(retrieval_ms),
-        "p50_speedup": round(_pct(old_ms, 50) / max(_pct(new_ms, 50), 1e-9), 1),
-        "p95_speedup": round(_pct(old_ms, 95) / max(_pct(new_ms, 95), 1e-9), 1),
-        "end_to_end_ms": _stats([r + a for r, a in zip(retrieval_ms, new_ms, strict=True)]),
-        "previous_end_to_end_ms": _stats(
-            [r + a for r, a in zip(retrieval_ms, old_ms, strict=True)]
+        "p50_speedup": round(_pct(sentence_ms, 50) / max(_pct(unit_ms, 50), 1e-9), 1),
+        "p95_speedup": round(_pct(sentence_ms, 95) / max(_pct(unit_ms, 95), 1e-9), 1),
+        "end_to_end_ms": _stats([r + a for r, a in zip(retrieval_ms, unit_ms, strict=True)]),
+        "sentence_end_to_end_ms": _stats(
+            [r + a for r, a in zip(retrieval_ms, sentence_ms, strict=True)]
         ),
     }
 
@@ -142,9 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     qa = rag.open(args.index_dir)
-    if args.previous_eval:
-        previous_eval(qa, args.gold, args.previous_eval)
-        return 0
     questions = [item.question for item in load_gold(args.gold)]
     qa.ask(questions[0])  # warm: model loaded, first forward pass done
     results = {

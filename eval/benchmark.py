@@ -21,11 +21,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rag.answer import ExtractiveAnswerer
-from rag.answer_scorer import AnswerScorer
 from rag.config import Settings
 from rag.evaluation import score_answer
 from rag.indexing import empty_index, update_index
+from rag.qa import extractive_answerer
 from rag.retrieval import Retriever
 from rag.store import IndexData
 from rag.textnorm import detect_lang, normalize
@@ -255,7 +254,7 @@ def _config(args, settings: Settings, embedder, passages, questions, n_answers: 
             "en": {"dense": settings.dense_weight_en, "bm25": settings.bm25_weight_en},
         },
         "top_k": settings.top_k,
-        "refusal_threshold": AnswerScorer.load().refusal_threshold,
+        "extractive": settings.extractive,
     }
 
 
@@ -308,7 +307,7 @@ def answer_quality(
 ) -> dict:
     """Extractive answers as ``QA.ask`` makes them; does the text contain the gold span?"""
     retriever = Retriever(data, embedder, settings)
-    answerer = ExtractiveAnswerer(embedder, settings)
+    answerer = extractive_answerer(embedder, settings)
     contains = refused = gold_in_hits = top_chunk_contains = 0
     answer_chars = chunk_chars = 0
     examples = []

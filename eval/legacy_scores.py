@@ -1,4 +1,4 @@
-"""The previous release's answerer on the scorer's test split, for the side-by-side table.
+"""The sentence answerer (rag.sentence_answerer) on the scorer's test split, side by side.
 
 It reads the same passages in the same order (by passage similarity) and picks its
 best sentence by its own rules (cosine of separately embedded sentences, a shared-term
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from bench.legacy_answerer import REFUSAL_THRESHOLD
-from bench.legacy_answerer import ExtractiveAnswerer as LegacyAnswerer
-from bench.legacy_answerer import _candidates as legacy_candidates
 from rag.answer_types import required_pattern
 from rag.config import Settings
+from rag.sentence_answerer import REFUSAL_THRESHOLD
+from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
+from rag.sentence_answerer import _candidates as legacy_candidates
 from rag.types import Chunk, Document, Hit
 
 from .answer_data import Dataset

@@ -55,11 +55,11 @@ def render(results: dict) -> str:
     if previous:
         lines += [
             "",
-            "The same test questions, the previous release's answerer (whole sentences, "
-            "cosine of separately embedded sentences plus hand-set bonuses, refusal under "
-            "similarity 0.30) against the learned scorer:",
+            "The same test questions, the sentence answerer (rag.sentence_answerer: whole "
+            "sentences, cosine of separately embedded sentences plus hand-set bonuses, "
+            "refusal under similarity 0.30) against the learned scorer:",
             "",
-            "| | previous, KorQuAD | scorer, KorQuAD | previous, Belebele | scorer, Belebele |",
+            "| | sentences, KorQuAD | scorer, KorQuAD | sentences, Belebele | scorer, Belebele |",
             "|---|---|---|---|---|",
         ]
         for label, cell in rows[1:]:

@@ -81,6 +81,7 @@ class RowBuilder:
             p = self.data.passages[key]
             unit_vecs = self.vectors[key][1]
             sims = unit_vecs @ q_vec if len(unit_vecs) else np.zeros(0)
+            centrality = unit_vecs @ self.vectors[key][0] if len(unit_vecs) else np.zeros(0)
             sentence_row = {
                 (u.start, u.end): i for i, u in enumerate(p.units) if u.kind == "sentence"
             }
@@ -97,6 +98,7 @@ class RowBuilder:
                     is_title=bool(p.title) and fold(p.text[u.sentence_start : u.sentence_end])
                     == fold(p.title),
                     neighbour_sim=around[i],
+                    unit_passage_sim=float(centrality[i]),
                 ))  # fmt: skip
                 spans.append((key, u.start, u.end))
         keep = keep_typed(ex.question, cands)

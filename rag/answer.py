@@ -51,7 +51,7 @@ class Scored:
     location: str = ""  # the chunk's place in the original ("p. 3", "slide 2", ...)
 
 
-class ExtractiveAnswerer:
+class UnitAnswerer:
     def __init__(self, embedder: Embedder, settings: Settings, scorer: AnswerScorer | None = None):
         self.settings = settings
         self.scorer = scorer or AnswerScorer.load()
@@ -141,7 +141,9 @@ def _candidates(hits: list[Hit], query_vector: np.ndarray, data: IndexData) -> l
         if row is None:
             continue
         units, vectors = data.chunk_units(row)
-        sims = vectors.astype(np.float32) @ q if len(units) else np.zeros(0)
+        unit_vectors = vectors.astype(np.float32)
+        sims = unit_vectors @ q if len(units) else np.zeros(0)
+        centrality = unit_vectors @ data.vectors[row] if len(units) else np.zeros(0)
         passage_sim = float(data.vectors[row] @ q)
         sentence_of = {(u.start, u.end): i for i, u in enumerate(units) if u.kind == "sentence"}
         around = neighbour_similarities(units, sims)
@@ -163,6 +165,7 @@ def _candidates(hits: list[Hit], query_vector: np.ndarray, data: IndexData) -> l
                 is_title=title is not None
                 and fold(chunk.text[u.sentence_start : u.sentence_end]) == title,
                 neighbour_sim=around[i],
+                unit_passage_sim=float(centrality[i]),
             )  # fmt: skip
             out.append(
                 Scored(

@@ -21,9 +21,10 @@ from .textnorm import detect_lang
 
 FEATURES = (
     "sim", "sim_gap", "sim_recip_rank", "sentence_sim", "sentence_sim_gap", "passage_sim",
-    "passage_sim_gap", "passage_recip_rank", "neighbour_sim", "terms_unit", "terms_unit_gap",
-    "terms_sentence", "is_title", "type_asked", "type_in_unit", "type_in_sentence",
-    "has_constraints", "constraints_document", "constraints_sentence", "constraints_unit",
+    "passage_sim_gap", "passage_recip_rank", "neighbour_sim", "unit_passage_sim", "terms_unit",
+    "terms_unit_gap", "terms_sentence", "is_title", "type_asked", "type_in_unit",
+    "type_in_sentence", "has_constraints", "constraints_document", "constraints_sentence",
+    "constraints_unit",
     "log_chars", "share_of_sentence", "question_en", "question_en_x_sim",
 )  # fmt: skip
 # The kind of unit (item, group, clause) and list questions are not features: the public
@@ -49,6 +50,8 @@ class UnitCandidate:
     is_title: bool = False  # the unit's sentence is its document's title (a headline)
     neighbour_sim: float = 0.0  # the better of the sentences before and after (a label line
     # such as "다음기사" is followed by what it labels)
+    unit_passage_sim: float = 0.0  # how close the unit is to its passage's own vector: a
+    # sentence that sums up the page matches every question about it
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def feature_rows(
             c.passage_sim - best_passage,
             1.0 / (1 + c.passage_rank),
             c.neighbour_sim,
+            c.unit_passage_sim,
             shared[i],
             shared[i] - best_shared,
             len(info.terms & c.sentence_terms) / n_terms,

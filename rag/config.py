@@ -15,6 +15,7 @@ from .errors import RagError
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 Answerer = Literal["extractive", "llm"]
+Extractive = Literal["sentences", "units"]
 Mode = Literal["hybrid", "dense", "bm25"]  # how rag.retrieval searches: fused, or one side
 # RAG_* variables that are not settings, and who reads them. Any other RAG_* name that is
 # not a setting is a typo (a missing underscore, say) and is rejected by ``from_env``.
@@ -53,10 +54,11 @@ class Settings:
     bm25_weight_en: float = 0.0  # Belebele (en over ko): any BM25 weight lowers hit@1
     dense_weight_ko: float = 1.0
     bm25_weight_ko: float = 1.0  # KorQuAD: hit@1 .753 dense -> .833; gold set unchanged
-    # Extractive answering.
-    # Most units one answer quotes. The refusal threshold is the answer scorer's own,
-    # chosen on validation data (rag/data/answer_scorer.json, docs/answers.md).
-    answer_max_sentences: int = 3
+    # Extractive answering: whole sentences (rag.sentence_answerer), or the smallest units
+    # picked by the learned scorer (rag.answer; its refusal threshold is the scorer's own).
+    # docs/answers.md has both measured; sentences answer more gold questions today.
+    extractive: Extractive = "sentences"
+    answer_max_sentences: int = 3  # most sentences or units one answer quotes
     max_question_chars: int = 2000
     # Generated answers (answerer="llm"), see docs/llm.md.
     llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"
@@ -101,6 +103,11 @@ class Settings:
             raise RagError(
                 f"Unknown answerer {clean['answerer']!r}; choose 'extractive' or 'llm' "
                 "(RAG_ANSWERER)"
+            )
+        if clean.get("extractive", self.extractive) not in ("sentences", "units"):
+            raise RagError(
+                f"Unknown extractive answerer {clean['extractive']!r}; choose 'sentences' or "
+                "'units' (RAG_EXTRACTIVE)"
             )
         return replace(self, **clean)
 

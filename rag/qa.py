@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer, refusal
+from .answer import UnitAnswerer, refusal
 from .config import Answerer, Settings
 from .embeddings import Embedder
 from .errors import DocumentNotFoundError, IndexNotFoundError
@@ -31,6 +31,7 @@ from .indexing import UpdateReport, update_index
 from .loaders import MAX_BYTES, load_bytes, load_documents
 from .questions import check_question
 from .retrieval import Mode, Retriever
+from .sentence_answerer import SentenceAnswerer
 from .store import IndexData, load_index, read_manifest, save_index
 from .textnorm import detect_lang
 from .types import Answer, Document, Hit, Lang
@@ -60,6 +61,13 @@ class _Asked:
                     search_query=self.query, data=self.data)  # fmt: skip
 
 
+def extractive_answerer(embedder: Embedder, settings: Settings) -> UnitAnswerer | SentenceAnswerer:
+    """The extractive answerer ``settings.extractive`` names."""
+    if settings.extractive == "units":
+        return UnitAnswerer(embedder, settings)
+    return SentenceAnswerer(embedder, settings)
+
+
 class QA:
     """Question answering over one index folder. Thread-safe."""
 
@@ -74,7 +82,7 @@ class QA:
         self.settings = settings
         self.embedder = embedder
         self._snapshot = _Snapshot(data, Retriever(data, embedder, settings))
-        self._extractive = ExtractiveAnswerer(embedder, settings)
+        self._extractive = extractive_answerer(embedder, settings)
         self._write_lock = threading.Lock()
         self.chat_model: Any = None  # a LangChain BaseChatModel for answerer="llm"; None: RAG_LLM
 

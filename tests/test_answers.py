@@ -1,4 +1,7 @@
-"""Precise answers and honest refusals, on the real model and the bundled corpus."""
+"""The unit answerer (``extractive="units"``) and index format 2, on the real model and corpus.
+
+The default sentence answerer is covered by test_core.py and the eval gate.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,11 @@ from rag.errors import IndexMismatchError
 from rag.store import CURRENT, FORMAT_VERSION, MANIFEST
 
 
+@pytest.fixture(scope="module")
+def qa(built_index):
+    return rag.open(built_index, extractive="units")
+
+
 def _check_offsets(qa, answer) -> None:
     for c in answer.citations:
         text = qa.data.documents[c.doc_id].text
@@ -21,12 +29,12 @@ def _check_offsets(qa, answer) -> None:
 
 
 def test_one_list_item_answers_a_question_about_one_person(qa):
-    answer = qa.ask("Who represented the United Kingdom at the AI Global Forum?")
+    answer = qa.ask("Which Saudi official attended the AI Global Forum?")
     assert not answer.refused
     first = answer.citations[0]
-    assert first.quote.startswith("미셸 더넬런")
-    assert "크리소울라" not in first.quote  # not the whole attendee line...
-    assert "크리소울라" in first.context  # ...which is shown as its context
+    assert first.quote.startswith("압둘라 빈 샤라프 알감디")
+    assert "미셸 더넬런" not in first.quote  # not the whole attendee line...
+    assert "미셸 더넬런" in first.context  # ...which is shown as its context
     _check_offsets(qa, answer)
 
 
@@ -38,17 +46,10 @@ def test_a_list_question_gets_the_whole_list(qa):
     _check_offsets(qa, answer)
 
 
-def test_date_range_and_byline_answers_are_not_refused(qa):
-    dates = qa.ask("REAIM 2023 회의는 며칠부터 며칠까지 열렸나요?")
-    assert not dates.refused and "15" in dates.text and "16" in dates.text
-    byline = qa.ask("Which reporter wrote the article about Park Jin at REAIM 2023?")
-    assert not byline.refused and "장민주" in byline.text
-
-
 @pytest.mark.parametrize(
     "question",
     [
-        "서울 AI 기업 서약은 언제까지 유효한가요?",
+        "REAIM 제3차 회의는 어느 나라에서 열리나요?",
         "Where was the REAIM 2025 meeting held?",
         "Who represented Germany at the AI Global Forum?",
     ],
