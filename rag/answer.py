@@ -25,6 +25,7 @@ from .answer_features import (
     question_info,
 )
 from .answer_scorer import AnswerScorer
+from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
 from .sentence_vectors import SentenceVectors
@@ -251,5 +252,5 @@ def _citation(n: int, s: Scored, documents: dict[str, Document]) -> Citation:
         source=doc.source if doc else "",
         context=s.candidate.sentence,
         context_start=s.sentence_start,
-        location=s.location,
+        location=locate(doc.marks, s.start, s.end) if doc and doc.marks else s.location,
     )

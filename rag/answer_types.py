@@ -64,6 +64,9 @@ def _count_pattern(question: str, korean_counter: str | None) -> re.Pattern[str]
     for nouns, counter in _COUNTERS_EN.items():
         if re.search(rf"\b({nouns})\b", after):
             return re.compile(_MAGNITUDE + rf"({counter})|\d+\s+({nouns})", re.I)
+    noun = re.match(r"\s*([a-z]+?)(e?s)?\b", after)  # "how many turbines" -> "40 turbines"
+    if noun:
+        return re.compile(_COUNT.pattern + rf"|\d[\d,.]*\s+{re.escape(noun.group(1))}", re.I)
     return _COUNT
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .answer import refusal
 from .answer_types import required_pattern
+from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
 from .sentence_vectors import SentenceVectors
@@ -198,4 +199,5 @@ def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citati
         source=doc.source if doc else "",
         context=cand.text,
         context_start=cand.start,
+        location=locate(doc.marks, cand.start, cand.end) if doc and doc.marks else "",
     )

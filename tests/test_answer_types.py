@@ -21,6 +21,7 @@ CASES = [
     ("REAIM 회의에는 몇 개국 정부 대표가 참석했나요?", "80여개국 정부 대표", "14개 AI 관련 기업"),
     ("SK텔레콤 A.X K1의 매개변수는 몇 개인가요?", "매개변수 5,000억개를 넘긴", "519B급 초거대"),
     ("How many people attended the forum?", "관람객 300명이 참석", "2024.5.22(수) 개최"),
+    ("How many turbines does the wind farm have?", "It has 48 turbines.", "It is on pier 4."),
     (
         "On what date was the AI Seoul Summit held?",
         "「AI 서울 정상회의(5.21)」에서",
