@@ -318,7 +318,10 @@ def test_answers_cite_the_page_and_slide_of_the_fact(tmp_path):
         filler + " The Qelvar wind farm has 48 turbines on the north pier. " + filler,
     ]
     (folder / "report.pdf").write_bytes(tiny_pdf(pages))
-    slides = ["Agenda for the board. " + filler, filler + " The Zorbly ferry carries 900 people a day."]
+    slides = [
+        "Agenda for the board. " + filler,
+        filler + " The Zorbly ferry carries 900 people a day.",
+    ]
     (folder / "deck.pptx").write_bytes(make_pptx(slides))
     qa = rag.build([folder], index_dir=tmp_path / "index")
     chunks = {c.chunk_id: c for c in qa.data.chunks}
