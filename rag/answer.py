@@ -34,7 +34,7 @@ from .textnorm import fold
 from .types import Answer, Citation, Document, Hit, Lang
 
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
-_FOOTNOTE_REF = re.compile(r"\S\*")
+FOOTNOTE_REF = re.compile(r"\S\*")  # "기업*": the sentence has a footnote
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def _with_footnotes(
     out = list(chosen)
     for s in chosen:
         doc = documents.get(s.doc_id)
-        if doc is None or not _FOOTNOTE_REF.search(s.candidate.text):
+        if doc is None or not FOOTNOTE_REF.search(s.candidate.text):
             continue
         notes = [
             n for n in scored
@@ -238,19 +238,34 @@ def _footnote_line(s: Scored, doc: Document) -> Scored | None:
 
 
 def _citation(n: int, s: Scored, documents: dict[str, Document]) -> Citation:
-    doc = documents.get(s.doc_id)
+    return make_citation(
+        n, documents, doc_id=s.doc_id, chunk_id=s.chunk_id, quote=s.candidate.text,
+        start=s.start, end=s.end, score=s.probability, context=s.candidate.sentence,
+        context_start=s.sentence_start, location=s.location,
+    )  # fmt: skip
+
+
+def make_citation(
+    n: int,
+    documents: dict[str, Document],
+    *,
+    doc_id: str,
+    chunk_id: str,
+    quote: str,
+    start: int,
+    end: int,
+    score: float,
+    context: str,
+    context_start: int,
+    location: str = "",
+) -> Citation:
+    """A ``Citation`` with the document's title, date, source and the quote's location."""
+    doc = documents.get(doc_id)
+    if doc is not None and doc.marks:
+        location = locate(doc.marks, start, end)
     return Citation(
-        n=n,
-        doc_id=s.doc_id,
-        title=doc.title if doc else "",
-        quote=s.candidate.text,
-        start=s.start,
-        end=s.end,
-        score=round(s.probability, 4),
-        chunk_id=s.chunk_id,
-        date=doc.date if doc else "",
-        source=doc.source if doc else "",
-        context=s.candidate.sentence,
-        context_start=s.sentence_start,
-        location=locate(doc.marks, s.start, s.end) if doc and doc.marks else s.location,
-    )
+        n=n, doc_id=doc_id, title=doc.title if doc else "", quote=quote, start=start, end=end,
+        score=round(score, 4), chunk_id=chunk_id, date=doc.date if doc else "",
+        source=doc.source if doc else "", context=context, context_start=context_start,
+        location=location,
+    )  # fmt: skip

@@ -10,8 +10,6 @@ version, so no update is lost; readers see another process's changes after reope
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import re
 import threading
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .answer import UnitAnswerer, refusal
+from .atomic_files import locked
 from .config import Answerer, Settings
 from .embeddings import Embedder
 from .errors import DocumentNotFoundError, IndexNotFoundError
@@ -263,14 +262,7 @@ class QA:
         return check_question(question, max_chars=self.settings.max_question_chars)
 
 
-@contextlib.contextmanager
-def _update_lock(index_dir: Path) -> Iterator[None]:
+def _update_lock(index_dir: Path):
     """An exclusive ``flock`` on ``index_dir/.update.lock`` (not ``store``'s ``.lock``,
     which ``save_index`` takes itself: a second flock on it from this process would block)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".update.lock", "a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return locked(index_dir / ".update.lock")

@@ -16,14 +16,12 @@ The text is only ever quoted, never rewritten.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .answer import refusal
+from .answer import FOOTNOTE_REF, make_citation, refusal
 from .answer_types import required_pattern
-from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
 from .sentence_vectors import SentenceVectors
@@ -39,7 +37,6 @@ CONTEXT_DISCOUNT = 0.08  # ...but the neighbours' words are not the line's own
 SELECT_MARGIN = 0.08
 REFUSAL_THRESHOLD = 0.30  # best similarity below it: refuse (set on the 68-question gold set)
 MIN_SENTENCE_CHARS = 6
-_FOOTNOTE_REF = re.compile(r"\S\*")
 
 
 @dataclass(frozen=True)
@@ -172,7 +169,7 @@ def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> 
     out = list(chosen)
     for cand in chosen:
         doc = documents.get(cand.doc_id)
-        if doc is None or not _FOOTNOTE_REF.search(cand.text):
+        if doc is None or not FOOTNOTE_REF.search(cand.text):
             continue
         tail = doc.text[cand.end : cand.end + 2000]
         for start, end in sentence_spans(tail):
@@ -185,19 +182,8 @@ def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> 
 
 
 def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
-    doc = documents.get(cand.doc_id)
-    return Citation(
-        n=n,
-        doc_id=cand.doc_id,
-        title=doc.title if doc else "",
-        quote=cand.text,
-        start=cand.start,
-        end=cand.end,
-        score=round(cand.score, 4),
-        chunk_id=cand.chunk_id,
-        date=doc.date if doc else "",
-        source=doc.source if doc else "",
-        context=cand.text,
+    return make_citation(
+        n, documents, doc_id=cand.doc_id, chunk_id=cand.chunk_id, quote=cand.text,
+        start=cand.start, end=cand.end, score=cand.score, context=cand.text,
         context_start=cand.start,
-        location=locate(doc.marks, cand.start, cand.end) if doc and doc.marks else "",
-    )
+    )  # fmt: skip

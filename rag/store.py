@@ -21,15 +21,12 @@ load. Nothing is pickled: JSON lines, FAISS's own format, or ``.npy`` without pi
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,6 +37,7 @@ from .atomic_files import (
     atomic_write_text,
     fsync_dir,
     fsync_file,
+    locked,
     read_jsonl,
     sha256,
     write_jsonl,
@@ -167,14 +165,8 @@ def _collect_garbage(index_dir: Path, *, live: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _write_lock(index_dir: Path) -> Iterator[None]:
-    with open(index_dir / ".lock", "w", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _write_lock(index_dir: Path):
+    return locked(index_dir / ".lock")
 
 
 # ---------------------------------------------------------------- loading
