@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from conftest import ROOT
-from test_formats import _Pages, _QuietServer  # the loopback web server of the URL tests
+from test_formats import _Pages, serve_pages  # the loopback web server of the URL tests
 
 import rag
 from rag.loaders import SUPPORTED
@@ -264,13 +264,8 @@ class _AppPages(_Pages):
 
 @pytest.fixture(scope="module")
 def site():
-    server = _QuietServer(("127.0.0.1", 0), _AppPages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve_pages(_AppPages) as url:
+        yield url
 
 
 def test_add_by_url_indexes_the_page_and_answers_cite_its_section(app, app_qa, site):

@@ -6,10 +6,12 @@ files (zip bombs, renamed PDFs, encrypted or truncated files) get a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import threading
 import zipfile
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -258,15 +260,24 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # the client gave up on /slow: a broken pipe is the point of that test
 
 
-@pytest.fixture(scope="module")
-def site():
-    server = _QuietServer(("127.0.0.1", 0), _Pages)
+@contextlib.contextmanager
+def serve_pages(handler: type[_Pages]) -> Iterator[str]:
+    """Serve ``handler``'s routes on a free loopback port; yields the base URL, then stops."""
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with serve_pages(_Pages) as url:
+        yield url
 
 
 def test_url_is_loaded_with_its_title_date_and_source(site):
