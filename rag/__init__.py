@@ -19,7 +19,7 @@ from .errors import (
     ModelVerificationError,
     RagError,
 )
-from .types import Answer, Chunk, Citation, Claim, Document, Hit
+from .types import Answer, Chunk, Citation, Claim, Document, Hit, Rendering, RenderingDelta
 
 __all__ = [
     "QA",
@@ -38,6 +38,8 @@ __all__ = [
     "ModelNotFoundError",
     "ModelVerificationError",
     "RagError",
+    "Rendering",
+    "RenderingDelta",
     "Settings",
     "build",
     "open",

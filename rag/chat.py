@@ -19,7 +19,7 @@ from .answer import REFUSAL
 from .errors import RagError
 from .terms import terms
 from .textnorm import detect_lang
-from .types import Answer
+from .types import Answer, RenderingDelta
 
 MAX_BASE_CHARS = 500  # the earlier question carried into a follow-up's query
 MAX_TURNS = 50  # per session; only the last one matters for follow-ups
@@ -71,6 +71,7 @@ class Reply:
 
     plan: SearchPlan
     text: str = ""
+    rendering: str = ""  # the LLM's rendering of the quote so far (``RenderingDelta``s)
     done: bool = False
     answer: Answer | None = None
     error: str = ""
@@ -167,21 +168,27 @@ def respond(
 
     The first reply (empty text) comes before the search, so a UI can show what is
     being searched for; errors the user can fix (``RagError``) end the stream with
-    ``error`` set instead of raising. A generated answer streams as the model writes
-    it; an extractive one (already complete) is cut into word groups, ``pace``
-    seconds apart. The last reply's text is the final ``Answer.text``.
+    ``error`` set instead of raising. An extractive answer (already complete) is cut
+    into word groups, ``pace`` seconds apart; with an LLM rendering the quote, the
+    rendering then grows in ``Reply.rendering``; a model that writes the answer from
+    whole passages streams in ``Reply.text``. The last reply's text is the final
+    ``Answer.text``.
     """
     plan = plan_search(question, history)
     yield Reply(plan=plan)
-    text = ""
+    text = rendering = ""
     try:
         for item in ask_stream(qa, plan, answerer=answerer):
             if isinstance(item, Answer):
                 yield Reply(plan=plan, text=item.text, done=True, answer=item)
                 return
+            if isinstance(item, RenderingDelta):
+                rendering += item
+                yield Reply(plan=plan, text=text, rendering=rendering)
+                continue
             if item.strip() in REFUSAL.values():
                 continue  # maybe in the wrong language for a follow-up; the Answer has it
-            if answerer == "llm":
+            if answerer == "llm" and _generated_tokens(qa):
                 text += item
                 yield Reply(plan=plan, text=text)
                 continue
@@ -192,6 +199,11 @@ def respond(
             text += item
     except RagError as exc:
         yield Reply(plan=plan, done=True, error=str(exc))
+
+
+def _generated_tokens(qa) -> bool:
+    """Does the LLM mode stream the model's own answer (``llm_reads="passages"``)?"""
+    return getattr(getattr(qa, "settings", None), "llm_reads", "quotes") == "passages"
 
 
 def stream_pieces(text: str, *, max_pieces: int = 24) -> Iterator[str]:

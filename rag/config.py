@@ -15,6 +15,7 @@ from .errors import RagError
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 Answerer = Literal["extractive", "llm"]
+LlmReads = Literal["quotes", "passages"]
 Extractive = Literal["sentences", "units"]
 Mode = Literal["hybrid", "dense", "bm25"]  # how rag.retrieval searches: fused, or one side
 # RAG_* variables that are not settings, and who reads them. Any other RAG_* name that is
@@ -64,7 +65,11 @@ class Settings:
     llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"
     llm_base_url: str = ""  # an OpenAI-compatible or Ollama server
     llm_max_tokens: int = 320
-    llm_passages: int = 3  # top hits the model reads, numbered [1]..[k]
+    # "quotes": the model reads only the extractive answer's quotes and retells them in the
+    # asker's language beside them; "passages": it reads the top passages and writes the
+    # answer itself (the earlier mode, kept for comparison).
+    llm_reads: LlmReads = "quotes"
+    llm_passages: int = 3  # top hits the model reads in "passages" mode, numbered [1]..[k]
     # Embedding.
     batch_size: int = 16
     # "auto": bf16 where the CPU has native bf16 (2.3x faster embedding, same hit@5), else
@@ -108,6 +113,11 @@ class Settings:
             raise RagError(
                 f"Unknown extractive answerer {clean['extractive']!r}; choose 'sentences' or "
                 "'units' (RAG_EXTRACTIVE)"
+            )
+        if clean.get("llm_reads", self.llm_reads) not in ("quotes", "passages"):
+            raise RagError(
+                f"Unknown llm_reads {clean['llm_reads']!r}; choose 'quotes' or 'passages' "
+                "(RAG_LLM_READS)"
             )
         return replace(self, **clean)
 

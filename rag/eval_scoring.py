@@ -40,6 +40,12 @@ class QuestionResult(TypedDict):
     token_f1: float | None  # answerable only: SQuAD token F1 of the quotes vs the gold answer
     answer_chars: int  # characters quoted (0 for a refusal)
     confidence: float  # the answerer's probability that its best unit answers
+    # With an LLM rendering the quote (rag.llm.render); None without one.
+    rendering_status: str | None
+    rendering: str
+    rendering_score: float | None  # answerable, rendering shown: aliases in its language
+    rendering_unsupported: int  # unsupported sentences in a shown rendering (must be 0)
+    rendering_first_ms: float | None  # question to the rendering's first token
 
 
 CLAIM_STATUSES = ("supported", "unsupported", "unchecked")
@@ -165,7 +171,13 @@ def _is_korean(text: str) -> bool:
 
 
 def _score(
-    item: GoldItem, answer: Answer, latency_ms: float, ttft_ms: float | None, top_k: int
+    item: GoldItem,
+    answer: Answer,
+    latency_ms: float,
+    ttft_ms: float | None,
+    top_k: int,
+    *,
+    rendering_first_ms: float | None = None,
 ) -> QuestionResult:
     has_evidence = item.answerable and bool(item.evidence)
     hit_rank = cited_ok = None
@@ -203,7 +215,36 @@ def _score(
         token_f1=None if f1 is None else round(f1, 4),
         answer_chars=len(quoted),
         confidence=round(float(answer.confidence), 4),
+        **_rendering_fields(item, answer, rendering_first_ms),
     )
+
+
+def _rendering_fields(item: GoldItem, answer: Answer, first_ms: float | None) -> dict:
+    r = answer.rendering
+    shown = r is not None and r.shown
+    score = None
+    if shown and item.answerable:
+        score = round(score_answer(r.text, in_language(item.answers, r.lang)), 4)
+    return dict(
+        rendering_status=None if r is None else r.status,
+        rendering="" if r is None else r.text,
+        rendering_score=score,
+        rendering_unsupported=sum(c.status == "unsupported" for c in r.claims) if shown else 0,
+        rendering_first_ms=None if first_ms is None else round(first_ms, 1),
+    )
+
+
+def in_language(alias_groups: Sequence[Sequence[str]], lang: str) -> list[list[str]]:
+    """Each alias group cut to the aliases written in ``lang``'s script, where it has any.
+
+    An English rendering must say "Samsung", not copy "삼성"; a group with no Latin
+    alias (a Korean phrase) keeps all of its aliases.
+    """
+    out = []
+    for group in alias_groups:
+        latin = [a for a in group if not _is_korean(a)]
+        out.append(latin if lang == "en" and latin else list(group))
+    return out
 
 
 def _quoted(answer: Answer) -> str:

@@ -28,6 +28,7 @@ class EvalReport(TypedDict):
     latency_ms: dict[str, float | None]
     ttft_ms: dict[str, float | None]
     llm: dict[str, Any]
+    rendering: dict[str, Any]
     by_lang: dict[str, dict[str, Any]]
     questions: list[QuestionResult]
 
@@ -106,6 +107,30 @@ def _metrics(questions: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
         "ttft_ms": {"p50": _percentile(ttfts, 50), "p95": _percentile(ttfts, 95)},
         "llm": _llm_counts(questions),
+        "rendering": _rendering_counts(questions),
+    }
+
+
+def _rendering_counts(questions: Sequence[QuestionResult]) -> dict[str, Any]:
+    """What the LLM's renderings of the quotes did (``rag.llm.render``)."""
+    tried = [q for q in questions if q.get("rendering_status")]
+    answered = [q for q in questions if not q["refused"]]
+    shown = [q for q in tried if q["rendering_status"] == "shown"]
+    scored = [q for q in shown if q["rendering_score"] is not None]
+    firsts = [q["rendering_first_ms"] for q in tried if q["rendering_first_ms"] is not None]
+    done = [q["latency_ms"] for q in tried]
+    statuses = [q["rendering_status"] for q in tried]
+    return {
+        "tried": len(tried),
+        "answered": len(answered),
+        "shown": len(shown),
+        "shown_rate": _ratio(len(shown), len(answered)),
+        "accuracy": _mean([q["rendering_score"] == 1.0 for q in scored]),
+        "quote_accuracy": _mean([q["answer_score"] == 1.0 for q in scored]),
+        **{s: statuses.count(s) for s in ("rejected", "refused", "restated")},
+        "unsupported_shown": sum(q["rendering_unsupported"] for q in shown),
+        "first_token_ms": {"p50": _percentile(firsts, 50), "p95": _percentile(firsts, 95)},
+        "done_ms": {"p50": _percentile(done, 50), "p95": _percentile(done, 95)},
     }
 
 

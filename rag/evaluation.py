@@ -32,7 +32,7 @@ from .eval_scoring import (
     token_f1,
 )
 from .eval_summary import EvalReport, auroc, load_report, merge_reports, report_dict, summarise
-from .types import Answer
+from .types import Answer, RenderingDelta
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def run_eval(
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):
         start = time.perf_counter()
         try:
-            answer, ttft_ms = _collect(ask(item.question), start)
+            answer, ttft_ms, rendering_ms = _collect(ask(item.question), start)
         except Exception as exc:
             raise RagError(f"ask() failed on gold question {item.id!r}: {exc}") from exc
         latency_ms = (time.perf_counter() - start) * 1000
@@ -101,24 +101,30 @@ def run_eval(
                 f"ask() returned {type(answer).__name__} for {item.id!r}; it must return "
                 "rag.types.Answer (or yield str deltas, then the Answer)"
             )
-        results.append(_score(item, answer, latency_ms, ttft_ms, top_k))
+        results.append(
+            _score(item, answer, latency_ms, ttft_ms, top_k, rendering_first_ms=rendering_ms)
+        )
         logger.debug("%s: %s", item.id, results[-1])
     return summarise(results)
 
 
-def _collect(result: Any, start: float) -> tuple[Any, float | None]:
-    """The Answer (the last item of a stream) and the ms until the first delta."""
+def _collect(result: Any, start: float) -> tuple[Any, float | None, float | None]:
+    """The Answer (the last item of a stream), the ms until the first delta of the
+    answer itself, and the ms until the first delta of its rendering."""
     if not isinstance(result, Iterator):
-        return result, None
+        return result, None, None
     answer: Any = None
-    ttft_ms = None
+    ttft_ms = rendering_ms = None
     for item in result:
-        if isinstance(item, str):
+        if isinstance(item, RenderingDelta):
+            if item and rendering_ms is None:
+                rendering_ms = (time.perf_counter() - start) * 1000
+        elif isinstance(item, str):
             if item and ttft_ms is None:
                 ttft_ms = (time.perf_counter() - start) * 1000
         else:
             answer = item
-    return answer, ttft_ms
+    return answer, ttft_ms, rendering_ms
 
 
 # --- presentation and thresholds -------------------------------------------------
@@ -129,6 +135,12 @@ _TABLE_ROWS = (
     + ("refusal.false_refusals", "answer.mean_chars")
     + ("latency_ms.p50", "latency_ms.p95", "ttft_ms.p50", "ttft_ms.p95")
 )
+_RENDERING_ROWS = (
+    "rendering.answered", "rendering.shown", "rendering.shown_rate", "rendering.accuracy",
+    "rendering.quote_accuracy", "rendering.rejected", "rendering.refused", "rendering.restated",
+    "rendering.unsupported_shown", "rendering.first_token_ms.p50", "rendering.first_token_ms.p95",
+    "rendering.done_ms.p50", "rendering.done_ms.p95",
+)  # fmt: skip
 _LLM_ROWS = (
     ("llm.shown", "llm.fallbacks")
     + tuple(f"llm.fallback_kinds.{k}" for k in (*FALLBACK_KINDS, "other"))
@@ -145,8 +157,10 @@ def format_table(report: EvalReport) -> str:
     header = f"{'metric':<36}" + "".join(f"{name:>10}" for name, _ in columns)
     lines = [header, "-" * len(header)]
     llm = report["llm"]["shown"] or report["llm"]["fallbacks"]
-    for key in _TABLE_ROWS + (_LLM_ROWS if llm else ()):
-        ms = key.startswith(("latency_ms", "ttft_ms"))
+    rendered = bool(report["rendering"]["tried"])
+    rows = _TABLE_ROWS + (_LLM_ROWS if llm else ()) + (_RENDERING_ROWS if rendered else ())
+    for key in rows:
+        ms = key.startswith(("latency_ms", "ttft_ms")) or key.endswith(("_ms.p50", "_ms.p95"))
         cells = "".join(f"{_cell(_lookup(block, key), ms=ms):>10}" for _, block in columns)
         lines.append(f"{key:<36}{cells}")
     return "\n".join(lines)

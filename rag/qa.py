@@ -57,7 +57,13 @@ class _Asked:
 
     def llm_args(self) -> dict[str, Any]:
         return dict(question=self.question, hits=self.hits, lang=self.lang,
-                    search_query=self.query, data=self.data)  # fmt: skip
+                    search_query=self.query, data=self.data,
+                    query_vector=self.query_vector)  # fmt: skip
+
+
+def quote_pieces(text: str) -> list[str]:
+    """An extractive answer's text as streamed: one piece per cited quote."""
+    return re.findall(r"\S.*?(?:\]\s*|$)", text) or [text]
 
 
 def extractive_answerer(embedder: Embedder, settings: Settings) -> UnitAnswerer | SentenceAnswerer:
@@ -153,7 +159,7 @@ class QA:
             yield from stream_with_llm(self, **asked.llm_args())
             return
         answer = self._answer_extractive(asked)
-        yield from re.findall(r"\S.*?(?:\]\s*|$)", answer.text) or [answer.text]
+        yield from quote_pieces(answer.text)
         yield answer
 
     def _retrieve(

@@ -11,6 +11,9 @@ from typing import Literal
 
 Lang = Literal["ko", "en"]
 ClaimStatus = Literal["supported", "unsupported", "unchecked"]
+# "shown": passed the check; "rejected": a sentence it could not support; "refused": the
+# model said the quotes do not answer; "restated": it only said the question back.
+RenderingStatus = Literal["shown", "rejected", "refused", "restated"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,34 @@ class Claim:
     reason: str = ""
 
 
+class RenderingDelta(str):
+    """A piece of the rendering as the LLM writes it (the quote's deltas are plain ``str``)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The quoted answer retold in the asker's language by an LLM that read only the quotes.
+
+    The quote stays the answer of record; a rendering is shown beside it, labelled as a
+    machine rendering of the citations it names, and only when ``status == "shown"``.
+    """
+
+    text: str  # with [n] markers that point at the answer's citations
+    lang: Lang
+    status: RenderingStatus
+    sources: tuple[int, ...] = ()  # the citation numbers the model was given
+    claims: tuple[Claim, ...] = ()
+    reason: str = ""  # why it is not shown
+    first_token_ms: float | None = None  # from the request to the model's first token
+    total_ms: float = 0.0
+
+    @property
+    def shown(self) -> bool:
+        return self.status == "shown"
+
+
 @dataclass(frozen=True)
 class Answer:
     """What ``ask()`` returns. A refusal is a normal answer with ``refused=True``."""
@@ -100,3 +131,5 @@ class Answer:
     # The scorer's probability that the best unit answers (rag.answer_scorer); a refusal
     # keeps it too, so callers can see how close the documents came.
     confidence: float = 0.0
+    # With an LLM: the quote retold in the asker's language (``rag.llm.render``).
+    rendering: Rendering | None = None

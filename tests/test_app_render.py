@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag.chat import SearchPlan, Turn
-from rag.types import Answer, Chunk, Citation, Document, Hit
+from rag.types import Answer, Chunk, Citation, Document, Hit, Rendering
 from rag.ui import panels, render
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> ${alert(1)} `x`'
@@ -229,11 +229,42 @@ def test_translation_hint_once_per_session_for_english_questions_with_korean_quo
     assert "pip install -e &#x27;.[llm]&#x27;" in bubbles[1] and "RAG_ANSWERER=llm" in bubbles[1]
     assert "rag models fetch --llm" in bubbles[1]
     offered = render.chat_messages(turns[1:2], {}, llm_ok=True)[1]["content"]
-    assert "Generated" in offered and "pip install" not in offered
+    assert "Quotes + translation" in offered and "pip install" not in offered
     llm = Answer("Who signed?", "Samsung [1]", citations=[citation], lang="en", mode="llm")
     assert not render.needs_translation_hint(llm)
     fell_back = Answer(**{**english.__dict__, "fallback_reason": "The generated answer failed"})
     assert not render.needs_translation_hint(fell_back)
+
+
+def _rendered(status: str, text: str) -> Answer:
+    citation, _ = _cited("(국내) 삼성전자, 네이버", "", 0, LIST)
+    rendering = Rendering(text=text, lang="en", status=status, sources=(1,), reason="why")
+    return Answer("Who signed?", "(국내) 삼성전자, 네이버 [1]", citations=[citation], lang="en",
+                  mode="llm" if status == "shown" else "extractive", rendering=rendering,
+                  fallback_reason="" if status == "shown" else "withheld: why")  # fmt: skip
+
+
+def test_a_shown_rendering_sits_under_the_quote_labelled_and_escaped():
+    html = render.answer_html(_rendered("shown", f"Samsung and Naver {EVIL} [1]"), {}, turn=3)
+    _assert_no_markup_from_document(html)
+    quote_at, rendering_at = html.index("<mark>(국내) 삼성전자"), html.index("rag-rendering")
+    assert html.index('class="rag-text"') < rendering_at < quote_at  # under the answer text
+    label = re.search(r'<div class="rag-rendering-label">(.*?)</div>', html).group(1)
+    assert label.startswith("Machine rendering of [1]")
+    assert "Samsung and Naver &lt;script&gt;" in html and 'href="#cite-3-1"' in html
+
+
+@pytest.mark.parametrize("status", ["rejected", "refused", "restated"])
+def test_a_withheld_rendering_is_not_shown_but_its_reason_is(status):
+    html = render.answer_html(_rendered(status, "Samsung and Apple [1]"), {}, turn=1)
+    assert "Apple" not in html and "rag-rendering" not in html
+    assert "withheld: why" in html
+
+
+def test_a_rendering_streams_under_the_finished_quote():
+    html = render.chat_partial("삼성전자 [1]", SearchPlan("q", "q"), "en", "Samsung <b>and")
+    assert html.index("삼성전자 [1]") < html.index("Machine rendering")
+    assert "&lt;b&gt;and ▌" in html and "<b>" not in html
 
 
 @pytest.mark.parametrize("name", [EVIL, "ok.txt"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,7 @@ from rag.evaluation import (
     score_answer,
     token_f1,
 )
-from rag.types import Answer, Chunk, Citation, Claim, Hit
+from rag.types import Answer, Chunk, Citation, Claim, Hit, Rendering, RenderingDelta
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -61,6 +63,11 @@ QUESTION_KEYS = {
     "token_f1",
     "answer_chars",
     "confidence",
+    "rendering_status",
+    "rendering",
+    "rendering_score",
+    "rendering_unsupported",
+    "rendering_first_ms",
 }
 
 
@@ -249,6 +256,7 @@ def test_report_serialises_with_korean_intact(report) -> None:
         "latency_ms",
         "ttft_ms",
         "llm",
+        "rendering",
         "by_lang",
         "questions",
     }
@@ -330,6 +338,44 @@ def _streamed(answer: Answer, *, first_after: float, rest_after: float):
         yield answer
 
     return ask
+
+
+def _rendered(answer: Answer, text: str, status: str = "shown") -> Callable:
+    """An ``ask`` streaming the quote, then an LLM rendering of it, then the Answer."""
+    claims = (Claim(text, "supported", (1,)),) if status == "shown" else ()
+    final = replace(answer, rendering=Rendering(text, "en", status, (1,), claims))
+
+    def ask(question: str):
+        yield "quote [1]"
+        time.sleep(0.03)
+        yield RenderingDelta(text[:4])
+        yield RenderingDelta(text[4:])
+        yield final
+
+    return ask
+
+
+def test_renderings_are_scored_in_the_askers_language() -> None:
+    answer = ANSWERS["q1"]  # its quote holds 삼성전자, 네이버: right as a quote
+    english = run_eval(_rendered(answer, "Samsung and Naver signed [1]."), ITEMS[:1],
+                       progress=False)  # fmt: skip
+    (q,) = english["questions"]
+    assert q["rendering_status"] == "shown" and q["rendering_score"] == 1.0
+    assert q["ttft_ms"] < 30 <= q["rendering_first_ms"] <= q["latency_ms"]
+    r = english["rendering"]
+    assert (r["tried"], r["shown"], r["shown_rate"], r["accuracy"]) == (1, 1, 1.0, 1.0)
+    assert r["first_token_ms"]["p50"] == q["rendering_first_ms"]
+    # Korean names copied into an English rendering do not count as translated.
+    copied = run_eval(_rendered(answer, "삼성전자 and 네이버 signed [1]."), ITEMS[:1],
+                      progress=False)  # fmt: skip
+    assert copied["rendering"]["accuracy"] == 0.0
+    assert copied["rendering"]["quote_accuracy"] == 1.0
+    withheld = run_eval(_rendered(answer, "Apple signed [1].", "rejected"), ITEMS[:1],
+                        progress=False)  # fmt: skip
+    assert withheld["rendering"]["shown"] == 0 and withheld["rendering"]["rejected"] == 1
+    assert withheld["questions"][0]["rendering_score"] is None
+    assert "rendering.shown_rate" in format_table(english)
+    assert "rendering.shown_rate" not in format_table(run_eval(_ask, ITEMS, progress=False))
 
 
 def test_time_to_first_token_is_measured_on_streams() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from rag import Answer, RagError, Settings
 from rag.answer import REFUSAL
+from rag.eval_scoring import in_language
 from rag.evaluation import fallback_kind, score_answer
 from rag.llm import GENERATION_LOCK, is_available, unavailable_reason
 from rag.llm.chat_models import make_chat_model, parse_llm
@@ -65,10 +67,12 @@ def fake(*replies: str, delay: float = 0.0) -> RecordingFake:
 
 @pytest.fixture()
 def llm_qa(qa):
-    """The session's real QA with a fake chat model plugged in; restored afterwards."""
-    before = qa.chat_model
+    """The session's real QA, the model reading whole passages, with a fake chat model
+    plugged in; restored afterwards. (tests/test_llm_render.py: the model reading quotes.)"""
+    before, settings = qa.chat_model, qa.settings
+    qa.settings = replace(settings, llm_reads="passages")
     yield qa
-    qa.chat_model = before
+    qa.chat_model, qa.settings = before, settings
 
 
 def which_passage(qa, text: str) -> int:
@@ -300,15 +304,18 @@ def test_missing_local_model_says_how_to_fetch_it(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.llm
-def test_real_local_model_answers_the_pledge_question(qa):
+def test_real_local_model_renders_the_pledge_quote_in_english(qa):
+    """The default mode: the quote, and beside it an English list of all 14 companies."""
     reason = unavailable_reason(qa.settings)
     if reason:
         pytest.skip(f"local LLM not available: {reason}")
     qa.chat_model = None  # the default: Qwen2.5-Coder-1.5B GGUF through ChatLlamaCpp
     answer = qa.ask(PLEDGE_Q, answerer="llm")
-    assert answer.mode == "llm", answer.fallback_reason
-    assert score_answer(answer.text, COMPANY_ALIASES) == 1.0, answer.text
-    supported = [c for c in answer.claims if c.status == "supported"]
-    assert supported and supported[0].citations
-    cited = answer.citations[supported[0].citations[0] - 1]
-    assert "삼성전자" in cited.quote
+    assert answer == replace(qa.ask(PLEDGE_Q, answerer="extractive"),
+                             rendering=answer.rendering, mode=answer.mode,
+                             claims=answer.claims)  # fmt: skip
+    assert any("삼성전자" in c.quote for c in answer.citations)
+    r = answer.rendering
+    assert r is not None and r.shown, r and r.reason
+    assert score_answer(r.text, in_language(COMPANY_ALIASES, "en")) == 1.0, r.text  # "Samsung"
+    assert r.first_token_ms is not None

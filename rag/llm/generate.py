@@ -1,9 +1,16 @@
 """Generated answers: prompt, stream, check, cite, or fall back to the extractive answer.
 
-``stream_with_llm`` is a generator: it yields ``str`` deltas while the model
-writes, then exactly one ``Answer`` (always last). The streamed text carries the
-model's own passage numbers; the final ``Answer.text`` replaces it, with markers
-renumbered to ``answer.citations`` (or the extractive answer, if the check failed).
+``stream_with_llm`` is a generator that yields ``str`` deltas, then exactly one
+``Answer`` (always last). Two ways, by ``settings.llm_reads``:
+
+- ``"quotes"`` (default; ``rag.llm.render``): the extractive answer's quote pieces
+  first, as plain ``str``, at once; then the model's rendering of those quotes in the
+  asker's language as ``RenderingDelta``. The ``Answer`` is the quote, with
+  ``rendering`` attached (shown only if it passed the check).
+- ``"passages"``: the model reads the top passages and writes the answer; the deltas
+  carry its own passage numbers, and the final ``Answer.text`` replaces them, with
+  markers renumbered to ``answer.citations`` (or the extractive answer, if the check
+  failed).
 
 One generation runs at a time per process (``GENERATION_LOCK``): on 2 cores two
 parallel llama.cpp generations each slow to about 1 token/s.
@@ -24,13 +31,14 @@ from ..answer import REFUSAL, refusal
 from ..errors import RagError
 from ..store import IndexData
 from ..textnorm import fold
-from ..types import Answer, Hit, Lang
+from ..types import Answer, Hit, Lang, Rendering
 from .chat_models import make_chat_model
 from .citations import attach_citations
 from .claims import check_answer
 from .evidence import romanisations
 from .markers import MARKER, strip_markers
 from .prompt import Passage, build_messages
+from .render import stream_rendering
 from .restate import restates_question
 
 log = logging.getLogger(__name__)
@@ -55,12 +63,83 @@ def stream_with_llm(
     search_query: str = "",
     data: IndexData,
     chat_model: Any = None,
+    query_vector: np.ndarray | None = None,
 ) -> Iterator[str | Answer]:
     """Yield text deltas, then the checked ``Answer`` (see the module docstring).
 
     ``chat_model``: any LangChain ``BaseChatModel``; default ``qa.chat_model`` if set,
-    else the one ``qa.settings.llm`` names (``RAG_LLM``).
+    else the one ``qa.settings.llm`` names (``RAG_LLM``). ``qa.settings.llm_reads``
+    decides what the model reads: the extractive answer's quotes (``"quotes"``, the
+    quote streams first and the rendering after it) or the top passages.
     """
+    args = dict(lang=lang, search_query=search_query, data=data, chat_model=chat_model,
+                query_vector=query_vector)  # fmt: skip
+    if getattr(qa.settings, "llm_reads", "quotes") == "passages":
+        yield from _stream_from_passages(qa, question, hits, **args)
+    else:
+        yield from _stream_from_quotes(qa, question, hits, **args)
+
+
+def _stream_from_quotes(
+    qa: Any,
+    question: str,
+    hits: list[Hit],
+    *,
+    lang: Lang,
+    search_query: str,
+    data: IndexData,
+    chat_model: Any,
+    query_vector: np.ndarray | None,
+) -> Iterator[str | Answer]:
+    """The quote at once, then the model's rendering of it as ``RenderingDelta``s."""
+    from ..qa import quote_pieces
+
+    answer = _extractive(qa, question, hits, lang, search_query, data, query_vector)
+    yield from quote_pieces(answer.text)
+    if answer.refused or not answer.citations:
+        yield answer
+        return
+    rendering: Rendering | None = None
+    with GENERATION_LOCK:  # also around loading: two threads must not load 1.9 GB each
+        model = _chat_model(qa, chat_model)
+        for item in stream_rendering(answer, model=model, is_refusal=_is_refusal):
+            if isinstance(item, Rendering):
+                rendering = item
+            else:
+                yield item
+    yield with_rendering(answer, rendering)
+
+
+def with_rendering(answer: Answer, rendering: Rendering | None) -> Answer:
+    """The quote with its rendering; ``mode`` is "llm" only when the rendering is shown."""
+    if rendering is None:
+        return answer
+    if rendering.shown:
+        return replace(answer, rendering=rendering, mode="llm", claims=list(rendering.claims))
+    return replace(answer, rendering=rendering, fallback_reason=rendering.reason)
+
+
+def _chat_model(qa: Any, chat_model: Any) -> Any:
+    try:
+        return chat_model or getattr(qa, "chat_model", None) or make_chat_model(qa.settings)
+    except RagError:
+        raise
+    except Exception as exc:  # a model that fails to load
+        raise RagError(f"The LLM ({qa.settings.llm}) failed to load: {exc}") from exc
+
+
+def _stream_from_passages(
+    qa: Any,
+    question: str,
+    hits: list[Hit],
+    *,
+    lang: Lang,
+    search_query: str,
+    data: IndexData,
+    chat_model: Any,
+    query_vector: np.ndarray | None,
+) -> Iterator[str | Answer]:
+    """The model reads the top passages and writes the answer; the check then decides."""
     used = hits[: max(1, qa.settings.llm_passages)]
     if not used:
         yield refusal(question, lang=lang, hits=hits, search_query=search_query)
@@ -69,8 +148,8 @@ def stream_with_llm(
     messages = build_messages(question, passages, lang)
     parts: list[str] = []
     with GENERATION_LOCK:  # also around loading: two threads must not load 1.9 GB each
+        model = _chat_model(qa, chat_model)
         try:
-            model = chat_model or getattr(qa, "chat_model", None) or make_chat_model(qa.settings)
             for chunk in model.stream(messages):
                 delta = chunk.content if isinstance(chunk.content, str) else ""
                 if delta:
@@ -78,10 +157,10 @@ def stream_with_llm(
                     yield delta
         except RagError:
             raise
-        except Exception as exc:  # a server that is down, a model that fails to load
+        except Exception as exc:  # a server that is down
             raise RagError(f"The LLM ({qa.settings.llm}) failed: {exc}") from exc
     yield finish(qa, question, "".join(parts), hits, passages, lang=lang,
-                 search_query=search_query, data=data)  # fmt: skip
+                 search_query=search_query, data=data, query_vector=query_vector)  # fmt: skip
 
 
 def answer_with_llm(
@@ -93,11 +172,13 @@ def answer_with_llm(
     search_query: str = "",
     data: IndexData,
     chat_model: Any = None,
+    query_vector: np.ndarray | None = None,
 ) -> Answer:
     """``stream_with_llm`` without the deltas: the checked ``Answer``."""
     answer = None
     for item in stream_with_llm(qa, question, hits, lang=lang, search_query=search_query,
-                                data=data, chat_model=chat_model):  # fmt: skip
+                                data=data, chat_model=chat_model,
+                                query_vector=query_vector):  # fmt: skip
         if isinstance(item, Answer):
             answer = item
     if answer is None:  # stream_with_llm always ends with an Answer
@@ -115,6 +196,7 @@ def finish(
     lang: Lang,
     search_query: str,
     data: IndexData,
+    query_vector: np.ndarray | None = None,
 ) -> Answer:
     """Check the generated text and build the final ``Answer``."""
     text = generated.strip()
@@ -122,20 +204,20 @@ def finish(
         # The 1.5B model sometimes refuses when the answer is there (docs/models.md): a refusal
         # stands only if the extractive answerer, calibrated on unanswerable questions,
         # refuses too.
-        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        extractive = _extractive(qa, question, hits, lang, search_query, data, query_vector)
         if extractive.refused:
             return replace(extractive, mode="llm")
         return replace(extractive, fallback_reason=REFUSAL_OVERRIDDEN)
     if restates_question(text, question):  # passes the claim check, answers nothing
         log.info("generated answer only restates the question: %r", text)
-        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        extractive = _extractive(qa, question, hits, lang, search_query, data, query_vector)
         return replace(extractive, fallback_reason=RESTATED)
     sources = {p.n: _check_text(p) for p in passages}
     checked = check_answer(text, sources, question=question)
     if not text or checked.failed:
         reason = checked.reason if text else "the model returned nothing"
         log.info("generated answer rejected (%s): %r", reason, text)
-        extractive = _extractive(qa, question, hits, lang, search_query, data)
+        extractive = _extractive(qa, question, hits, lang, search_query, data, query_vector)
         # Keep the verdicts on the rejected sentences (they say what was caught); their
         # numbers were the prompt's passages, not this answer's citations, so drop them.
         rejected = [replace(c, citations=()) for c in checked.claims]
@@ -196,9 +278,17 @@ def _is_refusal(text: str) -> bool:
 
 
 def _extractive(
-    qa: Any, question: str, hits: list[Hit], lang: Lang, search_query: str, data: IndexData
+    qa: Any,
+    question: str,
+    hits: list[Hit],
+    lang: Lang,
+    search_query: str,
+    data: IndexData,
+    query_vector: np.ndarray | None = None,
 ) -> Answer:
-    vector = qa.embedder.encode_queries([question])[0]
+    vector = query_vector
+    if vector is None:
+        vector = qa.embedder.encode_queries([search_query or question])[0]
     return qa._extractive.answer(
         question,
         hits,

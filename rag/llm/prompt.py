@@ -61,3 +61,33 @@ def build_messages(question: str, passages: Sequence[Passage], lang: Lang) -> li
     body = "\n\n".join(format_passage(p) for p in passages)
     user = f"Passages:\n\n{body}\n\n{instructions(lang)}\n\nQuestion: {question.strip()}"
     return [SystemMessage(content=SYSTEM), HumanMessage(content=user)]
+
+
+# ------------------------------------------------------------------ rendering the quotes
+
+RENDER_PROMPT_VERSION = "r1"
+
+
+def rendering_instructions(lang: Lang) -> str:
+    """Rules for retelling the quotes: only what they say, names and digits kept exactly."""
+    return (
+        f"Answer the question in {_LANGUAGE[lang]} using only the quotes above, in one or two "
+        "short sentences (a list may be one sentence). Translate what you use. Copy every "
+        "number and date exactly as written. Write names as the quote gives them; where a "
+        "quote gives a Latin spelling in parentheses, use that spelling. End each sentence "
+        "with the number of the quote it comes from in square brackets, like [1]. "
+        f"Only if no quote answers the question, reply exactly: {REFUSAL[lang]}"
+    )
+
+
+def build_rendering_messages(
+    question: str, quotes: Sequence[Passage], lang: Lang
+) -> list[BaseMessage]:
+    """System rule, then one user turn: the numbered quotes, the rules, the question.
+
+    The model reads the quoted answer units only, never whole passages: a few dozen
+    tokens instead of about 1,100, so the first token comes within seconds on a CPU.
+    """
+    body = "\n".join(f"[{q.n}] {q.text.strip()}" for q in quotes)
+    user = f"Quotes:\n{body}\n\n{rendering_instructions(lang)}\n\nQuestion: {question.strip()}"
+    return [SystemMessage(content=SYSTEM), HumanMessage(content=user)]

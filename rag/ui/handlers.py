@@ -95,7 +95,8 @@ class ChatApp:
                 panel,
                 question,
             )
-        bubble = _bubble("assistant", render.chat_partial(reply.text, reply.plan, lang))
+        partial = render.chat_partial(reply.text, reply.plan, lang, reply.rendering)
+        bubble = _bubble("assistant", partial)
         return [*pending, bubble], gr.skip(), gr.skip() if reply.text else panel, ""
 
     def ask_example(

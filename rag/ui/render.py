@@ -71,11 +71,21 @@ def chat_messages(
     return out
 
 
-def chat_partial(partial: str, plan: SearchPlan, lang: str | None) -> str:
-    """A bubble while the answer is being searched for or streamed."""
-    if not partial:
+def chat_partial(partial: str, plan: SearchPlan, lang: str | None, rendering: str = "") -> str:
+    """A bubble while the answer is being searched for or streamed.
+
+    With an LLM the quote is complete before its rendering starts; the rendering grows
+    under it, labelled, so it is never mistaken for the quote.
+    """
+    if not partial and not rendering:
         return plain(text("searching", lang, query=plan.query))
-    return plain(partial) + " ▌"
+    if not rendering:
+        return plain(partial) + " ▌"
+    return (
+        f"{plain(partial)}<div class=\"rag-rendering rag-pending\">"
+        f'<div class="rag-rendering-label">{esc(text("rendering_pending", lang))}</div>'
+        f"<p>{plain(rendering)} ▌</p></div>"
+    )
 
 
 def chat_error(message: str) -> str:
@@ -119,6 +129,7 @@ def answer_html(
     sources = "".join(_source_item(c, documents, turn=turn, lang=lang) for c in answer.citations)
     mode = text("generated" if answer.mode == "llm" else "extractive", lang)
     hint_html = f'<p class="rag-hint">{esc(hint)}</p>' if hint else ""
+    rendering = rendering_html(answer, known, turn=turn)
     listing = (
         f'<div class="rag-sources-title">{esc(text("sources", lang))} '
         f'<span class="rag-mode">({esc(mode)})</span></div><ol class="rag-sources">{sources}</ol>'
@@ -127,7 +138,25 @@ def answer_html(
     )
     return (
         f'<div class="rag-answer" lang="{esc(lang)}"><p class="rag-text">{body}</p>'
-        f"{note}{listing}{hint_html}</div>"
+        f"{rendering}{note}{listing}{hint_html}</div>"
+    )
+
+
+def rendering_html(answer: Answer, known: set[int], *, turn: int) -> str:
+    """The LLM's rendering under the quote, labelled with the quotes it renders.
+
+    Only a rendering that passed the check is shown; a withheld one leaves the note
+    (``fallback_reason``) saying why.
+    """
+    r = answer.rendering
+    if r is None or not r.shown:
+        return ""
+    refs = ", ".join(f"[{n}]" for n in r.sources)
+    label = text("rendering_label", r.lang, refs=refs)
+    body = _with_footnotes(r.text, known, turn=turn, title=text("passage", r.lang))
+    return (
+        f'<div class="rag-rendering" lang="{esc(r.lang)}">'
+        f'<div class="rag-rendering-label">{esc(label)}</div><p>{body}</p></div>'
     )
 
 

@@ -25,7 +25,7 @@ STATIC = {
         "rag_new_chat": "New chat",
         "rag_answerer": "Answerer",
         "rag_extractive": "Extractive (quotes)",
-        "rag_generated": "Generated (local LLM, checked)",
+        "rag_generated": "Quotes + translation (local LLM, checked)",
         "rag_llm_off": "Answers quote the documents; generated answers are off:",
         "rag_retrieved": "Retrieved passages",
         "rag_documents": "Documents",
@@ -52,7 +52,7 @@ STATIC = {
         "rag_new_chat": "새 대화",
         "rag_answerer": "답변 방식",
         "rag_extractive": "인용 (문서 문장 그대로)",
-        "rag_generated": "생성 (로컬 LLM, 검증)",
+        "rag_generated": "인용 + 번역 (로컬 LLM, 검증)",
         "rag_llm_off": "답은 문서를 인용합니다. 생성 답변은 꺼져 있습니다:",
         "rag_retrieved": "검색된 구절",
         "rag_documents": "문서",
@@ -107,8 +107,11 @@ DYNAMIC = {
         "hint_install": "The quotes are in Korean. For an English rendering next to them, "
         "turn on the local LLM: pip install -e '.[llm]', then rag models fetch --llm, "
         "then start the app with RAG_ANSWERER=llm (README, “Generated answers”).",
-        "hint_choose": "The quotes are in Korean. Choose “Generated” under Answerer "
-        "for an answer written in English.",
+        "hint_choose": "The quotes are in Korean. Choose “Quotes + translation” under "
+        "Answerer for an English rendering next to them.",
+        "rendering_label": "Machine rendering of {refs} (local LLM, checked against the "
+        "quotes; the quote is the answer)",
+        "rendering_pending": "Machine rendering of the quote, being written…",
     },
     "ko": {
         "sources": "출처",
@@ -147,7 +150,10 @@ DYNAMIC = {
         "pip install -e '.[llm]', rag models fetch --llm, 그리고 RAG_ANSWERER=llm으로 "
         "앱을 시작합니다 (README, “Generated answers”).",
         "hint_choose": "인용문이 한국어입니다. "
-        "답변 방식에서 “생성”을 고르면 번역된 답을 볼 수 있습니다.",
+        "답변 방식에서 “인용 + 번역”을 고르면 번역된 답을 볼 수 있습니다.",
+        "rendering_label": "{refs}을(를) 로컬 LLM이 옮긴 글 (인용문과 대조해 검증함; "
+        "답의 근거는 인용문입니다)",
+        "rendering_pending": "인용문을 옮기는 중…",
     },
 }
 
