@@ -296,3 +296,42 @@ def test_citation_context_sentence_in_the_browser(browser, tmp_path):
         _shot(pg, "09-citation-context.png")
     finally:
         pg.close()
+
+
+def test_upload_docx_then_ask_cites_it(server, browser, tmp_path):
+    """A Word file uploaded through the picker is indexed, answered from and cited by name."""
+    docx = pytest.importorskip("docx")
+    name = "zephyrine-brief.docx"
+    path = tmp_path / name
+    document = docx.Document()
+    document.add_heading("Project Zephyrine status brief", level=1)
+    document.add_paragraph(
+        "Project Zephyrine is the internal code name for the tidal battery pilot "
+        "run by the Orvelle Harbour Authority."
+    )
+    document.add_paragraph(
+        "The Zephyrine pilot installed exactly 7,342 tidal battery cells along the "
+        "north breakwater of Orvelle Harbour."
+    )
+    document.add_paragraph("제퍼린 프로젝트는 오르벨 항만청의 조력 배터리 시범 사업이다.")
+    document.save(path)
+
+    pg = _open(browser, server[0])
+    try:
+        pg.set_input_files("#rag-upload input[type=file]", str(path))
+        status = pg.locator("#rag-upload-status")
+        expect(status).to_contain_text(f"{name}: added", timeout=ANSWER_TIMEOUT_MS)
+        expect(pg.locator("#rag-docs table")).to_contain_text(name)
+
+        answer = _ask(pg, "How many tidal battery cells did the Zephyrine pilot install?")
+        expect(answer.locator(".rag-text")).to_contain_text("7,342")
+        expect(answer.locator(".rag-sources")).to_contain_text(name)
+        # a footnote in the answer text points at a source entry naming the .docx
+        links = answer.locator(".rag-text a.rag-fn")
+        assert links.count() >= 1
+        targets = [links.nth(i).get_attribute("href") for i in range(min(links.count(), 10))]
+        cited = [answer.locator(f"li.rag-source[id='{t.lstrip('#')}']") for t in targets if t]
+        assert any(c.count() == 1 and name in c.inner_text() for c in cited), targets
+        _shot(pg, "10-docx-upload-answer.png")
+    finally:
+        pg.close()
