@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -142,7 +143,10 @@ def test_chat_citations_follow_up_upload_and_no_script(page, server, tmp_path):
     assert page.locator(".rag-text").count() == 1
     expect(answer.locator(".rag-sources")).to_contain_text("2024-05-22")  # sources under it
     # English question, Korean quotes, no LLM: how to get translations, said once
-    expect(answer.locator(".rag-hint")).to_contain_text("RAG_ANSWERER=llm")
+    # (or, where the local LLM is installed, how to turn translations on in the app)
+    expect(answer.locator(".rag-hint")).to_contain_text(
+        re.compile(r"RAG_ANSWERER=llm|Quotes \+ translation")
+    )
     links = answer.locator("a.rag-fn")
     assert links.count() >= 1
     _shot(page, "02-answer.png")
@@ -333,5 +337,61 @@ def test_upload_docx_then_ask_cites_it(server, browser, tmp_path):
         cited = [answer.locator(f"li.rag-source[id='{t.lstrip('#')}']") for t in targets if t]
         assert any(c.count() == 1 and name in c.inner_text() for c in cited), targets
         _shot(pg, "10-docx-upload-answer.png")
+    finally:
+        pg.close()
+
+
+# --- the quote, then its machine rendering (a fake chat model stands in for the LLM) ------
+
+THE_14 = (
+    "Samsung Electronics, Naver, Kakao, SK Telecom, LG AI Research, KT, OpenAI, "
+    "Anthropic, Microsoft, Google, Salesforce, IBM, Cohere and Adobe"
+)
+
+
+@pytest.fixture()
+def rendering_app(qa):
+    """The app in this process over the session's QA, a fake LLM plugged in (loopback)."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from rag.ui.app import build_app, launch_options
+
+    before = qa.chat_model
+    qa.chat_model = GenericFakeChatModel(
+        messages=iter([f"The pledge was signed by {THE_14}.", "삼성전자 등 14개 기업입니다."])
+    )
+    demo = build_app(qa, llm=(True, ""), pace=0.0)
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                        quiet=True, **launch_options())  # fmt: skip
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        qa.chat_model = before
+
+
+def test_the_quote_then_its_labelled_machine_rendering(rendering_app, browser):
+    pg = _open(browser, rendering_app)
+    try:
+        pg.locator("#rag-answerer label", has_text="Quotes + translation").click()
+        answer = _ask(pg, "Which companies signed the pledge?")
+        expect(answer.locator(".rag-text")).to_contain_text("삼성전자")  # the quote, of record
+        rendering = answer.locator(".rag-rendering")
+        expect(rendering).to_contain_text("Samsung Electronics, Naver, Kakao")
+        expect(rendering.locator(".rag-rendering-label")).to_contain_text(
+            "Machine rendering of [1]"
+        )
+        assert pg.locator("#rag-chat .rag-text").count() == 1  # one answer view
+        assert pg.locator("#rag-chat .rag-hint").count() == 0  # translated: no hint
+        _shot(pg, "11-rendering-en.png")
+        pg.locator("#rag-lang label", has_text="한국어").click()
+        expect(pg.locator("#rag-ask")).to_have_text("질문하기")
+        answer = _ask(pg, "서울 AI 기업 서약에는 몇 개의 기업이 참여했나요?")
+        expect(answer).to_have_attribute("lang", "ko")
+        label = answer.locator(".rag-rendering-label")
+        expect(label).to_contain_text("로컬 LLM이 옮긴 글")
+        expect(answer.locator(".rag-rendering")).to_contain_text("14개 기업")
+        _shot(pg, "12-rendering-ko.png")
     finally:
         pg.close()

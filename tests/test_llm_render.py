@@ -75,10 +75,18 @@ def test_a_changed_number_withholds_the_rendering(quotes_qa):
     assert answer.mode == "extractive" and answer.text == quote.text
 
 
-def test_a_sentence_without_a_citation_withholds_the_rendering(quotes_qa):
-    quotes_qa.chat_model = fake("Samsung Electronics and Naver signed it.")
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [("Samsung Electronics and Naver signed it.", "shown"),
+     ("Samsung Electronics and Apple signed it.", "rejected")],
+)  # fmt: skip
+def test_a_rendering_without_markers_is_checked_against_all_its_quotes(quotes_qa, reply, status):
+    quotes_qa.chat_model = fake(reply)
     answer = quotes_qa.ask(PLEDGE_Q, answerer="llm")
-    assert answer.rendering.status == "rejected" and answer.mode == "extractive"
+    assert answer.rendering.status == status, answer.rendering.reason
+    assert answer.rendering.text == reply  # shown as written; its label names the quotes
+    if status == "rejected":
+        assert "Apple" in answer.rendering.reason and answer.mode == "extractive"
 
 
 def test_a_model_refusal_is_not_shown_and_the_quote_stands(quotes_qa):

@@ -127,7 +127,8 @@ def answer_html(
         f'<p class="rag-note">{esc(answer.fallback_reason)}</p>' if answer.fallback_reason else ""
     )
     sources = "".join(_source_item(c, documents, turn=turn, lang=lang) for c in answer.citations)
-    mode = text("generated" if answer.mode == "llm" else "extractive", lang)
+    generated = answer.mode == "llm" and answer.rendering is None  # the model wrote the text
+    mode = text("generated" if generated else "extractive", lang)
     hint_html = f'<p class="rag-hint">{esc(hint)}</p>' if hint else ""
     rendering = rendering_html(answer, known, turn=turn)
     listing = (
