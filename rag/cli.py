@@ -171,7 +171,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     qa = rag.open(args.index_dir)
     if args.json or (args.answerer or qa.settings.answerer) != "llm":
         answer = qa.ask(args.question, top_k=args.top_k, answerer=args.answerer)
-    else:  # stream the tokens to stderr as they come; the checked answer goes to stdout
+    else:  # stream the quote and the rendering to stderr as they come; the checked answer
+        # (and a rendering that passed the check) goes to stdout
         for item in qa.ask_stream(args.question, top_k=args.top_k, answerer=args.answerer):
             if isinstance(item, str):
                 print(item, end="", file=sys.stderr, flush=True)
@@ -182,6 +183,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    if answer.rendering is not None and answer.rendering.shown:
+        refs = ", ".join(f"[{n}]" for n in answer.rendering.sources)
+        print(f"\nMachine rendering of {refs}:\n{answer.rendering.text}")
     for c in answer.citations:
         where = " · ".join(x for x in (c.title, c.date, c.source) if x)
         print(f"\n[{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})\n    {c.quote}")
