@@ -138,3 +138,13 @@ def test_chat_replies_carry_the_quote_then_the_growing_rendering(quotes_qa):
     during = next(r for r in replies if r.rendering)
     assert during.text.split() == quote.text.split()  # the whole quote is there already
     assert replies[-1].done and replies[-1].answer.rendering.shown
+
+
+def test_the_questions_names_are_not_new_facts_but_its_numbers_are(quotes_qa):
+    question = "Which companies signed the Seoul AI Business Pledge in 2023?"
+    quotes_qa.chat_model = fake("Samsung Electronics signed the Seoul AI Business Pledge.")
+    answer = quotes_qa.ask(question, answerer="llm")
+    assert answer.rendering.status == "shown", answer.rendering.reason
+    quotes_qa.chat_model = fake("In 2023, Samsung Electronics signed the Seoul AI Business Pledge.")
+    answer = quotes_qa.ask(question, answerer="llm")
+    assert answer.rendering.status == "rejected" and "2023" in answer.rendering.reason
