@@ -12,7 +12,6 @@ tokens, so on a 2-core CPU the first token comes within seconds.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,7 +25,6 @@ from .prompt import Passage, build_rendering_messages
 from .restate import restates_question
 
 log = logging.getLogger(__name__)
-_NUMBER = re.compile(r"\d")
 
 REJECTED = "The translation was withheld ({reason}); the quote above is the answer."
 REFUSED = "The model found no answer in the quotes; the quote above is the answer."
@@ -92,12 +90,10 @@ def check_rendering(
     if restates_question(text, answer.question):
         return Rendering(text=text, status="restated", reason=RESTATED, **base)
     cited = text if MARKER.search(text) else _cite_all(text, sources)
-    # Naming what the question asked about ("REAIM 회의는 …") is not a new fact, so the
-    # question's names count as evidence; its numbers and dates do not (a question's
-    # wrong year must not reach the rendering).
-    asked = _NUMBER.sub(" ", answer.question)
-    evidence = {q.n: f"{q.text}\n{asked}" for q in quotes}
-    checked = check_answer(cited, evidence, question=answer.question)
+    # Only the quotes are evidence, not the question: an on-topic question the documents
+    # do not answer differs from one they do by a name or a number ("the French
+    # president", "in 2023"), and a rendering must not carry it over as a fact.
+    checked = check_answer(cited, {q.n: q.text for q in quotes}, question=answer.question)
     claims = tuple(checked.claims)
     bad = _first_unsupported(claims)
     if checked.failed or bad is not None:
