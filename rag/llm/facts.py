@@ -53,7 +53,7 @@ GENERIC = frozenset(
     mr ms mrs dr prof sir madam minister prime foreign defense defence deputy vice president
     secretary general chairman chair ceo cto founder director head chief ambassador
     government ministry department agency office council committee commission
-    inc corp corporation co ltd llc plc group company companies electronics research
+    inc corp corporation co ltd llc plc group company companies electronics research researcher
     institute university lab labs laboratory foundation association center centre
     holdings technologies technology systems
     summit conference forum meeting pledge declaration agreement business global
