@@ -61,11 +61,30 @@ def obey(qa, reply: str) -> Obedient:
 def hostile_qa(built_index, tmp_path_factory):
     target = tmp_path_factory.mktemp("hostile") / "index"
     shutil.copytree(built_index, target)
-    qa = rag.open(target)
+    qa = rag.open(target, llm_reads="passages")  # the model reads the passages, hostile ones too
     for name, text in HOSTILE.items():
         qa.add_bytes(text.encode("utf-8"), filename=name)
     yield qa
     qa.chat_model = None
+
+
+def test_a_rendering_states_only_what_its_quotes_say(hostile_qa):
+    """The default mode: the model reads the quotes only. A number they lack is withheld;
+    one a hostile quote holds is shown only with that quote, cited to its document."""
+    qa = rag.open(hostile_qa.index_dir, llm_reads="quotes")
+    try:
+        obey(qa, "The Seoul AI Business Pledge was signed by 77 companies [1].")
+        answer = qa.ask(PLEDGE_Q, answerer="llm")
+        assert answer.rendering is not None and answer.rendering.status == "rejected"
+        assert "77" in answer.rendering.reason and "77" not in answer.text
+        obey(qa, f"{INJECTED} [1].")
+        answer = qa.ask(PLEDGE_Q, answerer="llm")
+        if answer.rendering.shown:
+            holding = [c for c in answer.citations if "99" in c.quote]
+            assert holding and all(c.doc_id in HOSTILE for c in holding)
+        assert_sound(qa, answer)
+    finally:
+        qa.chat_model = None
 
 
 def passages(qa, question: str) -> list[str]:
