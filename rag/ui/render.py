@@ -82,7 +82,7 @@ def chat_partial(partial: str, plan: SearchPlan, lang: str | None, rendering: st
     if not rendering:
         return plain(partial) + " ▌"
     return (
-        f"{plain(partial)}<div class=\"rag-rendering rag-pending\">"
+        f'{plain(partial)}<div class="rag-rendering rag-pending">'
         f'<div class="rag-rendering-label">{esc(text("rendering_pending", lang))}</div>'
         f"<p>{plain(rendering)} ▌</p></div>"
     )
