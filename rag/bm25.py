@@ -44,11 +44,30 @@ class BM25:
             scores[rows] += self.idf(term) * tf * (self.k1 + 1) / (tf + norm[rows])
         return scores
 
+    def coverage(self, query_terms: list[str]) -> np.ndarray:
+        """(n_docs,) float32: the share of the query's IDF mass each document contains.
+
+        Terms the index lacks count in the total, so a question half of whose words
+        no document has reaches at most 0.5 anywhere.
+        """
+        matched = np.zeros(self.n_docs, dtype=np.float32)
+        total = 0.0
+        for term in set(query_terms):
+            idf = self.idf(term)
+            total += idf
+            if term in self.postings:
+                matched[self.postings[term][0]] += idf
+        return matched / total if total > 0 else matched
+
     def top(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
-        scores = self.scores(query_terms)
-        if not len(scores):
-            return []
-        k = min(k, len(scores))
-        rows = np.argpartition(-scores, k - 1)[:k]
-        rows = rows[np.argsort(-scores[rows], kind="stable")]
-        return [(int(r), float(scores[r])) for r in rows if scores[r] > 0]
+        return top_rows(self.scores(query_terms), k)
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (row, score) pairs of ``scores`` with a positive score, best first."""
+    if not len(scores) or k <= 0:
+        return []
+    k = min(k, len(scores))
+    rows = np.argpartition(-scores, k - 1)[:k]
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    return [(int(r), float(scores[r])) for r in rows if scores[r] > 0]
