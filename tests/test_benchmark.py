@@ -1,8 +1,8 @@
 """The public benchmark: its metrics on rankings with known answers, and a tiny real run.
 
-The tiny run (``--quick``: 5 KorQuAD + 5 Belebele questions over their passages
-and 50 others) uses the real model and the shared embedding cache; with the
-cache filled by any earlier run it takes well under two minutes.
+The tiny run (``--quick``: 4 questions per language pair and half, over their
+passages, their translations and 50 others) uses the real model and the shared
+embedding cache; with the cache filled by any earlier run it takes about a minute.
 """
 
 from __future__ import annotations
@@ -103,11 +103,14 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data not a
 @needs_data
 def test_data_loads_unmodified_and_subsets_are_seeded():
     data = bench_data.load(DATA)
-    ids = [p.doc_id for p in data.passages]
-    assert len(ids) == len(set(ids)) == 964 + 488
+    ids = [p.doc_id for p in data.passages + data.english_passages]
+    assert len(ids) == len(set(ids)) == 964 + 488 + 488
     assert len(data.questions["korquad"]) == 5774
-    assert len(data.questions["belebele"]) == 900
-    assert all(q.gold_doc.startswith("belebele-") for q in data.questions["belebele"])
+    for task in ("belebele", "belebele-ko-ko", "belebele-en-en", "belebele-ko-en"):
+        assert len(data.questions[task]) == 900
+        assert all(q.twin and q.twin != q.gold_doc for q in data.questions[task])
+    assert all(q.gold_doc.startswith("belebele-en-") for q in data.questions["belebele-en-en"])
+    assert data.questions["belebele"][0].question == data.questions["belebele-en-en"][0].question
     small = bench_data.sample(data.questions["korquad"], 5, seed=0)
     large = bench_data.sample(data.questions["korquad"], 300, seed=0)
     assert large[:5] == small  # smaller subsets nest in larger ones
@@ -115,26 +118,46 @@ def test_data_loads_unmodified_and_subsets_are_seeded():
 
 
 @needs_data
-def test_quick_run_writes_tables_plot_and_json(tmp_path):
-    from eval.benchmark import main
+def test_split_is_by_passage_and_the_same_for_every_language_pair():
+    data = bench_data.load(DATA)
+    tuning, test = bench_data.split(data.questions["korquad"], seed=0)
+    assert len(tuning) + len(test) == 5774 and 0.45 < len(tuning) / 5774 < 0.55
+    assert not {q.gold_doc for q in tuning} & {q.gold_doc for q in test}
+    assert bench_data.split(data.questions["korquad"], seed=0) == (tuning, test)
+    halves = {}
+    for task in ("belebele", "belebele-ko-ko", "belebele-en-en", "belebele-ko-en"):
+        tune, _ = bench_data.split(data.questions[task], seed=0)
+        halves[task] = {q.qid.split("-q")[0] for q in tune}  # the Korean passage's id
+    assert len({frozenset(h) for h in halves.values()}) == 1
 
-    out, js = tmp_path / "quality.md", tmp_path / "bench.json"
+
+@needs_data
+def test_quick_run_writes_tables_plot_and_json(tmp_path):
+    from eval.benchmark import TASKS, main
+
+    out, js, res = tmp_path / "quality.md", tmp_path / "bench.json", tmp_path / "quality.json"
     out.write_text(
         "# Kept\n\nprose\n\n<!-- results:start x -->STALE-NUMBERS<!-- results:end -->\ntail\n",
         encoding="utf-8",
     )
-    assert main(["--quick", "--out", str(out), "--json", str(js), "--no-progress"]) == 0
+    argv = ["--quick", "--out", str(out), "--json", str(js), "--results", str(res)]
+    assert main([*argv, "--no-progress"]) == 0
     results = json.loads(js.read_text(encoding="utf-8"))
-    assert results["config"]["questions"] == {"korquad": 5, "belebele": 5}
-    for task in ("korquad", "belebele"):
-        for method in ("dense", "bm25", "hybrid", "langchain"):
-            m = results["main"][task][method]
-            assert 0.0 <= m["hit@1"] <= m["hit@5"] <= 1.0
-            assert m["hit@1"] <= m["mrr"] <= m["hit@5"] + 1e-9
-    # Every question's gold passage is in the small corpus; the dense model finds most.
-    assert results["main"]["korquad"]["dense"]["hit@5"] >= 0.8
-    assert results["main"]["belebele"]["dense"]["hit@5"] >= 0.8
-    assert results["answers"]["n"] == 5
+    assert results["config"]["questions"] == {t: {"tuning": 4, "test": 4} for t in TASKS}
+    for task in TASKS:
+        hit5 = []
+        for split in ("tuning", "test"):
+            for method in ("dense", "bm25", "rrf", "hybrid", "langchain"):
+                m = results["scores"][split][task][method]
+                assert 0.0 <= m["hit@1"] <= m["hit@5"] <= 1.0
+                # MRR@10 counts ranks 6-10 too, at most 1/6 each.
+                assert m["hit@1"] <= m["mrr"] <= m["hit@5"] + (1 - m["hit@5"]) / 6 + 1e-9
+            hit5.append(results["scores"][split][task]["hybrid"]["hit@5"])
+        # Every question's gold passage is in the small corpus; the product finds most.
+        assert sum(hit5) / 2 >= 0.75, task
+    assert results["answers"]["n"] == 4
+    summary = json.loads(res.read_text(encoding="utf-8"))
+    assert set(summary["test"]) == set(TASKS) and "hybrid" in summary["test"]["korquad"]
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Kept\n\nprose") and text.endswith("tail\n")
     assert "STALE-NUMBERS" not in text and "| Hybrid (product) |" in text
