@@ -6,7 +6,10 @@ answering from the learned scorer (``rag.answer_scorer``). The best unit is quot
 when it reaches the refusal threshold chosen on validation data, and so is any
 other unit that is more likely than not to answer. A question that asks for a list
 gets the whole list; a sentence that points at a footnote (``기업*``) brings it along.
-The text is only ever quoted, never rewritten; a warm answer costs arithmetic only.
+When the article itself answers nearly as well as the page furniture around it
+(rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
+look at the marks. The text is only ever quoted, never rewritten; a warm answer costs
+arithmetic only.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from .types import Answer, Citation, Document, Hit, Lang
 
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
 FOOTNOTE_REF = re.compile(r"\S\*")  # "기업*": the sentence has a footnote
+# The article is quoted alone when its best unit is at least this fraction as likely to
+# answer as the best furniture unit: "within a factor of two", set a priori, not fitted
+# (the only labelled furniture questions are in the gold set, which is the check).
+FURNITURE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Scored:
     sentence_end: int
     probability: float = 0.0
     location: str = ""  # the chunk's place in the original ("p. 3", "slide 2", ...)
+    furniture: bool = False  # most of the unit is page furniture
 
 
 class UnitAnswerer:
@@ -104,6 +112,8 @@ class UnitAnswerer:
     def _select(
         self, info: QuestionInfo, scored: list[Scored], documents: dict[str, Document]
     ) -> list[Scored]:
+        if self.settings.prefer_body:
+            scored = self._prefer_body(scored)
         ranked = sorted(scored, key=lambda s: s.probability, reverse=True)
         top = _whole_list(ranked[0], scored) if info.list_question else ranked[0]
         chosen = [top]
@@ -116,6 +126,18 @@ class UnitAnswerer:
                 chosen.append(s)
         chosen = _with_footnotes(chosen, scored, documents)
         return sorted(chosen, key=lambda s: (s.doc_id, s.start))
+
+    def _prefer_body(self, scored: list[Scored]) -> list[Scored]:
+        """Only the article's units, when the best of them would answer on its own and is
+        at least ``FURNITURE_WEIGHT`` as likely as the best furniture; else ``scored``."""
+        body = [s for s in scored if not s.furniture]
+        if not body or len(body) == len(scored):
+            return scored
+        best_body = max(s.probability for s in body)
+        best = max(s.probability for s in scored)
+        if best_body < self.scorer.refusal_threshold or best_body < FURNITURE_WEIGHT * best:
+            return scored
+        return body
 
 
 def refusal(
@@ -178,6 +200,7 @@ def _candidates(hits: list[Hit], query_vector: np.ndarray, data: IndexData) -> l
                     chunk.start + u.sentence_start,
                     chunk.start + u.sentence_end,
                     location=getattr(chunk, "location", ""),
+                    furniture=data.is_furniture(chunk.doc_id, key[1], key[2]),
                 )  # fmt: skip
             )
     return out

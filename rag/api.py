@@ -89,7 +89,7 @@ def _existing(index_dir: Path, embedder: Embedder, settings: Settings) -> IndexD
     found = stored_format(index_dir)
     if found is not None and found < FORMAT_VERSION:
         log.warning(
-            "the index at %s has format %s; rebuilding it in format %s (answer units)",
+            "the index at %s has format %s; rebuilding it in format %s",
             index_dir, found, FORMAT_VERSION,
         )  # fmt: skip
         return None

@@ -187,7 +187,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         refs = ", ".join(f"[{n}]" for n in answer.rendering.sources)
         print(f"\nMachine rendering of {refs}:\n{answer.rendering.text}")
     for c in answer.citations:
-        where = " · ".join(x for x in (c.title, c.date, c.source) if x)
+        furniture = "page furniture" if qa.data.is_furniture(c.doc_id, c.start, c.end) else ""
+        where = " · ".join(x for x in (c.title, c.date, c.source, furniture) if x)
         print(f"\n[{c.n}] {c.doc_id} chars {c.start}-{c.end} ({where})\n    {c.quote}")
     for claim in answer.claims:
         print(f"\n{claim.status}: {claim.text}" + (f" ({claim.reason})" if claim.reason else ""))
@@ -202,7 +203,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     qa = rag.open(args.index_dir, load_model=False)  # --mode bm25 needs no model
     for rank, hit in enumerate(qa.search(args.query, top_k=args.top_k, mode=args.mode), 1):
         text = " ".join(hit.chunk.text.split())
-        print(f"{rank}. {hit.score:.4f} {hit.chunk.chunk_id}\n   {text[:200]}")
+        chunk = hit.chunk
+        marked = qa.data.furniture_share(chunk.doc_id, chunk.start, chunk.end)
+        furniture = f" (page furniture {marked:.0%})" if marked else ""
+        print(f"{rank}. {hit.score:.4f} {chunk.chunk_id}{furniture}\n   {text[:200]}")
     return 0
 
 

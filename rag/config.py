@@ -65,6 +65,10 @@ class Settings:
     # docs/answers.md has both measured; sentences answer more gold questions today.
     extractive: Extractive = "sentences"
     answer_max_sentences: int = 3  # most sentences or units one answer quotes
+    # Quote only the article when it answers nearly as well as the page furniture around
+    # it (menus, sidebars, rules; rag.furniture). False: the index keeps the marks, the
+    # answerers ignore them.
+    prefer_body: bool = True
     max_question_chars: int = 2000
     # Generated answers (answerer="llm"), see docs/llm.md.
     llm: str = "llamacpp"  # or "llamacpp:/path.gguf", "openai:<model>", "ollama:<model>"

@@ -4,7 +4,9 @@ Unchanged documents keep their chunks and vectors; any chunk whose exact text
 was embedded before (by the same model) reuses that vector, so editing one
 paragraph of a long document costs one paragraph's worth of embedding. A chunk's
 answer units get their vectors from the same forward pass as the chunk
-(``Embedder.encode_documents_with_spans``), so they add no model time.
+(``Embedder.encode_documents_with_spans``), so they add no model time. Page
+furniture (``rag.furniture``) is marked on every new or changed document; it costs
+no model time either.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from tqdm.auto import tqdm
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
+from .furniture import VERSION as FURNITURE_VERSION
+from .furniture import Spans, furniture_spans
 from .store import IndexData
 from .terms import terms
 from .types import Chunk, Document
@@ -45,6 +49,7 @@ def chunking_params(settings: Settings) -> dict:
         "chunk_size": settings.chunk_size,
         "overlap": settings.chunk_overlap,
         "splitter": "kiwi+lines",
+        "furniture": FURNITURE_VERSION,
     }
 
 
@@ -108,6 +113,7 @@ def update_index(
         index_kind=old.index_kind,
         units=units,
         unit_vectors=unit_vectors,
+        furniture=_furniture(old, documents, rechunk),
     )
     return data, report
 
@@ -166,6 +172,17 @@ def _assemble(
         [r[1] for r in rows],
         all_units.astype(np.float16),
     )
+
+
+def _furniture(old: IndexData, documents: dict[str, Document], marked: set[str]) -> dict:
+    """Furniture spans per document: new for ``marked`` documents, kept for the rest."""
+    out: dict[str, Spans] = {}
+    for doc_id, doc in documents.items():
+        if doc_id in marked or doc_id not in old.furniture:
+            out[doc_id] = furniture_spans(doc.text, title=doc.title)
+        else:
+            out[doc_id] = old.furniture[doc_id]
+    return out
 
 
 def _old_row(old: IndexData, row: int) -> tuple:

@@ -11,7 +11,9 @@ neighbours, since alone it says little. Shared terms add a small bonus, a
 document's own headline a penalty. The answer is refused when the question
 asks for money, a count or a date and no candidate holds one, or when the best
 similarity is under a threshold calibrated on the gold set (docs/quality.md).
-The text is only ever quoted, never rewritten.
+When an article sentence answers nearly as well as the page furniture around it
+(rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
+look at the marks. The text is only ever quoted, never rewritten.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .answer import FOOTNOTE_REF, make_citation, refusal
 from .answer_types import required_pattern
 from .config import Settings
 from .embeddings import Embedder
+from .furniture import Spans, is_furniture
 from .sentence_vectors import SentenceVectors
 from .sentences import sentence_spans
 from .store import IndexData
@@ -35,6 +38,10 @@ TITLE_PENALTY = 0.25  # a headline is topical but rarely the answer
 SHORT_LINE = 50  # characters; shorter sentences are also scored with their neighbours
 CONTEXT_DISCOUNT = 0.08  # ...but the neighbours' words are not the line's own
 SELECT_MARGIN = 0.08
+# The article is quoted alone when its best sentence scores within this of the best
+# furniture: SELECT_MARGIN, the gap within which sentences already count as equally good
+# (set a priori, not fitted; the gold set is the check).
+FURNITURE_MARGIN = SELECT_MARGIN
 REFUSAL_THRESHOLD = 0.30  # best similarity below it: refuse (set on the 68-question gold set)
 MIN_SENTENCE_CHARS = 6
 
@@ -50,6 +57,7 @@ class Candidate:
     hit_rank: int
     similarity: float = 0.0
     score: float = 0.0
+    furniture: bool = False  # most of the sentence is page furniture
 
 
 class SentenceAnswerer:
@@ -71,7 +79,7 @@ class SentenceAnswerer:
         follow-up, carries the previous question), so sentences are scored
         against what was searched; ``question`` decides the answer type."""
         documents = data.documents
-        candidates = _candidates(hits, documents)
+        candidates = _candidates(hits, documents, data.furniture)
         pattern = required_pattern(question)
         if pattern is not None:
             candidates = [c for c in candidates if pattern.search(c.text)]
@@ -80,6 +88,8 @@ class SentenceAnswerer:
         if best < REFUSAL_THRESHOLD:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=max(best, 0.0))  # fmt: skip
+        if self.settings.prefer_body:
+            ranked = _prefer_body(ranked)
         chosen = self._select(ranked, documents)
         citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
         return Answer(
@@ -126,7 +136,23 @@ class SentenceAnswerer:
         return sorted(chosen, key=lambda c: (c.doc_id, c.start))
 
 
-def _candidates(hits: list[Hit], documents: dict[str, Document]) -> list[Candidate]:
+def _prefer_body(ranked: list[Candidate]) -> list[Candidate]:
+    """Only the article's sentences, when the best of them would answer on its own and
+    scores within ``FURNITURE_MARGIN`` of the best; otherwise ``ranked`` unchanged."""
+    body = [c for c in ranked if not c.furniture]
+    if not body or len(body) == len(ranked):
+        return ranked
+    top = body[0]
+    if top.similarity < REFUSAL_THRESHOLD or top.score < ranked[0].score - FURNITURE_MARGIN:
+        return ranked
+    return body
+
+
+def _candidates(
+    hits: list[Hit], documents: dict[str, Document], furniture: dict[str, Spans] | None = None
+) -> list[Candidate]:
+    """The sentences of ``hits``, once each; ``furniture``: the index's marks per document."""
+    furniture = furniture or {}
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     for rank, hit in enumerate(hits):
@@ -140,15 +166,11 @@ def _candidates(hits: list[Hit], documents: dict[str, Document]) -> list[Candida
             context = text
             if len(text) < SHORT_LINE:
                 context = _context(chunk.text, spans, i, title=documents.get(chunk.doc_id))
+            at, to = chunk.start + start, chunk.start + end
+            marked = is_furniture(furniture.get(chunk.doc_id, ()), at, to)
             out.append(
                 Candidate(
-                    chunk.doc_id,
-                    chunk.chunk_id,
-                    chunk.start + start,
-                    chunk.start + end,
-                    text,
-                    context,
-                    rank,
+                    chunk.doc_id, chunk.chunk_id, at, to, text, context, rank, furniture=marked
                 )
             )
     return out

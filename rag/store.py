@@ -10,8 +10,10 @@ The vector file is whatever the index's ``VectorStore`` writes (rag.vector_store
 the manifest's ``index`` record names its kind and search parameters. Each chunk row
 lists its answer units (``rag.units``; offsets relative to the chunk, terms), and
 ``unit_vectors.npy`` holds their vectors in that order (float16), so an answer costs
-no embedding beyond the question's. Format 1 indexes had no units: opening one
-says to run ``rag index``, which rebuilds it.
+no embedding beyond the question's. Each document row lists its page furniture
+(``rag.furniture``: menus, footers, other stories; document offsets). Indexes of
+format 1 (no units) and 2 (no furniture) are refused with the fix, ``rag index``,
+which rebuilds them.
 
 A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
@@ -44,13 +46,14 @@ from .atomic_files import (
 )
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
+from .furniture import Spans, is_furniture, share
 from .types import Chunk, Document
 from .units import StoredUnit
 from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 TABLE_FILES = ("chunks.jsonl", "documents.jsonl", "unit_vectors.npy")
@@ -71,6 +74,7 @@ class IndexData:
     vector_store: VectorStore | None = None
     units: list[list[StoredUnit]] = field(default_factory=list)  # per chunk
     unit_vectors: np.ndarray | None = None  # (n_units, dim) float16, chunk by chunk
+    furniture: dict[str, Spans] = field(default_factory=dict)  # per document
     _unit_rows: np.ndarray | None = field(default=None, repr=False)
     _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
 
@@ -88,6 +92,14 @@ class IndexData:
         if vectors is None:
             vectors = np.zeros((0, self.model.dim), np.float16)
         return self.units[row], vectors[start:end]
+
+    def furniture_share(self, doc_id: str, start: int, end: int) -> float:
+        """How much of ``[start, end)`` of document ``doc_id`` is page furniture (0..1)."""
+        return share(self.furniture.get(doc_id, ()), start, end)
+
+    def is_furniture(self, doc_id: str, start: int, end: int) -> bool:
+        """Is most of ``[start, end)`` of document ``doc_id`` page furniture?"""
+        return is_furniture(self.furniture.get(doc_id, ()), start, end)
 
     def search_index(self) -> VectorStore:
         if self.vector_store is None or len(self.vector_store) != len(self.chunks):
@@ -141,7 +153,13 @@ def _write_version(data: IndexData, folder: Path) -> None:
     if unit_vectors is None:
         unit_vectors = np.zeros((0, data.model.dim), np.float16)
     np.save(folder / "unit_vectors.npy", unit_vectors.astype(np.float16), allow_pickle=False)
-    write_jsonl(folder / "documents.jsonl", (asdict(d) for d in data.documents.values()))
+    write_jsonl(
+        folder / "documents.jsonl",
+        (
+            {**asdict(d), "furniture": [list(s) for s in data.furniture.get(d.doc_id, ())]}
+            for d in data.documents.values()
+        ),
+    )
     for name in files:
         fsync_file(folder / name)
     manifest = {
@@ -199,9 +217,9 @@ def read_manifest(index_dir: str | Path) -> tuple[Path, dict]:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"The index at {index_dir} has format version {manifest.get('format_version')!r}; "
-            f"this version of rag reads format {FORMAT_VERSION} (answer units are stored with "
-            f"the index since format 2). Run `rag index DOCS --index-dir {index_dir}` with the "
-            "same documents: it rebuilds an older index in place."
+            f"this version of rag reads format {FORMAT_VERSION} (answer units are stored since "
+            f"format 2, page furniture since format 3). Run `rag index DOCS --index-dir "
+            f"{index_dir}` with the same documents: it rebuilds an older index in place."
         )
     return version, manifest
 
@@ -247,6 +265,10 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         vectors = index.reconstruct()
         unit_vectors = np.load(version / "unit_vectors.npy", allow_pickle=False)
         units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
+        marked = {
+            row["doc_id"]: tuple((int(s), int(e)) for s, e in row.pop("furniture"))
+            for row in doc_rows
+        }
     except (RuntimeError, ValueError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorruptedError(
             f"The index at {index_dir} could not be read ({exc}). " + rebuild_hint(index_dir)
@@ -277,4 +299,5 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         vector_store=index,
         units=units,
         unit_vectors=unit_vectors,
+        furniture=marked,
     )
