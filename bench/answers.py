@@ -1,12 +1,14 @@
 """Answer speed and index build cost: the unit answerer against the sentence answerer.
 
-``python -m bench.answers`` embeds the bundled corpus's chunks both ways (chunk vectors
-only; chunk and answer-unit vectors from one pass, as indexing does now), then asks
-every gold question once and times the answer step of both extractive answerers on the
-same retrieved hits: the unit answerer (rag.answer, arithmetic on stored vectors) and
-the sentence answerer (rag.sentence_answerer, which embeds candidate sentences at
-question time, cached by text). The model is loaded and one question asked before
-timing starts ("warm"). Writes ``bench/results/answers.json``.
+``python -m bench.answers`` embeds the bundled corpus's chunks three ways (chunk vectors
+only; chunk and answer-unit vectors from one pass; that plus the sentence answerer's
+texts embedded on their own, as indexing does now), then asks every gold question once
+and times the answer step of the extractive answerers on the same retrieved hits: the
+unit answerer (rag.answer, arithmetic on stored unit vectors), the sentence answerer
+reading the index's stored sentence vectors (the default), and the sentence answerer
+without them (embedding candidate sentences at question time, cached by text, as
+before they were stored). The model is loaded and one question asked before timing
+starts ("warm"). Writes ``bench/results/answers.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,8 @@ from rag.chunking import chunk_document
 from rag.eval_gold import load_gold
 from rag.loaders import load_documents
 from rag.sentence_answerer import SentenceAnswerer
+from rag.sentence_candidates import embedded_texts
+from rag.sentence_store import build_store
 from rag.terms import terms
 from rag.textnorm import detect_lang
 from rag.units import answer_units
@@ -47,10 +52,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def build_cost(qa: rag.QA, corpus: Path, repeats: int) -> dict:
-    """Seconds to embed the corpus's chunks: vectors only, and vectors plus answer units."""
-    chunks = [c.text for d in load_documents([corpus]) for c in chunk_document(d)]
+    """Seconds to embed the corpus's chunks: vectors only, plus answer units, plus sentences."""
+    documents = {d.doc_id: d for d in load_documents([corpus])}
+    chunk_rows = [c for d in documents.values() for c in chunk_document(d)]
+    chunks = [c.text for c in chunk_rows]
     embedder = qa.embedder
-    before, after = [], []
+    before, after, with_sentences = [], [], []
+    stored = 0
     for _ in range(repeats):
         start = time.perf_counter()
         embedder.encode_documents(chunks)
@@ -64,12 +72,19 @@ def build_cost(qa: rag.QA, corpus: Path, repeats: int) -> dict:
         [terms(c) for c in chunks]
         [terms(c[u.start : u.end]) for c, us in zip(chunks, units, strict=True) for u in us]
         after.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _, stored = build_store(embedded_texts(chunk_rows, documents), old=None, embedder=embedder)
+        with_sentences.append(after[-1] + time.perf_counter() - start)
+    base = statistics.median(before)
     return {
         "chunks": len(chunks),
         "units": sum(len(answer_units(c)) for c in chunks),
-        "seconds_before": round(statistics.median(before), 2),
+        "sentence_texts": stored,
+        "seconds_before": round(base, 2),
         "seconds_after": round(statistics.median(after), 2),
-        "slowdown": round(statistics.median(after) / statistics.median(before), 3),
+        "slowdown": round(statistics.median(after) / base, 3),
+        "seconds_with_sentences": round(statistics.median(with_sentences), 2),
+        "slowdown_with_sentences": round(statistics.median(with_sentences) / base, 3),
     }
 
 
@@ -77,8 +92,11 @@ def answer_times(qa: rag.QA, questions: list[str]) -> dict:
     """Milliseconds of the answer step alone, both answerers on the same hits."""
     units = UnitAnswerer(qa.embedder, qa.settings)
     sentences = SentenceAnswerer(qa.embedder, qa.settings)
+    unstored = SentenceAnswerer(qa.embedder, qa.settings)
     data = qa.data
-    unit_ms, sentence_ms, retrieval_ms = [], [], []
+    bare = replace(data, sentences=None)  # as an index without stored sentence vectors
+    unit_ms, sentence_ms, unstored_ms, retrieval_ms = [], [], [], []
+    same = 0
     for question in questions:
         start = time.perf_counter()
         vector = qa.embedder.encode_queries([question])[0]
@@ -89,12 +107,20 @@ def answer_times(qa: rag.QA, questions: list[str]) -> dict:
         units.answer(question, hits, query_vector=vector, data=data, lang=lang)
         unit_ms.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        sentences.answer(question, hits, query_vector=vector, data=data, lang=lang)
+        stored_answer = sentences.answer(question, hits, query_vector=vector, data=data, lang=lang)
         sentence_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        bare_answer = unstored.answer(question, hits, query_vector=vector, data=bare, lang=lang)
+        unstored_ms.append((time.perf_counter() - start) * 1000)
+        same += stored_answer.text == bare_answer.text
     return {
         "questions": len(questions),
         "answer_ms": _stats(unit_ms),
         "sentence_answer_ms": _stats(sentence_ms),
+        "sentence_unstored_answer_ms": _stats(unstored_ms),
+        "stored_p50_speedup": round(_pct(unstored_ms, 50) / max(_pct(sentence_ms, 50), 1e-9), 1),
+        "stored_p95_speedup": round(_pct(unstored_ms, 95) / max(_pct(sentence_ms, 95), 1e-9), 1),
+        "same_answer_stored_and_unstored": same,
         "retrieval_ms": _stats(retrieval_ms),
         "p50_speedup": round(_pct(sentence_ms, 50) / max(_pct(unit_ms, 50), 1e-9), 1),
         "p95_speedup": round(_pct(sentence_ms, 95) / max(_pct(unit_ms, 95), 1e-9), 1),

@@ -4,7 +4,9 @@ Unchanged documents keep their chunks and vectors; any chunk whose exact text
 was embedded before (by the same model) reuses that vector, so editing one
 paragraph of a long document costs one paragraph's worth of embedding. A chunk's
 answer units get their vectors from the same forward pass as the chunk
-(``Embedder.encode_documents_with_spans``), so they add no model time. Page
+(``Embedder.encode_documents_with_spans``), so they add no model time. The sentence
+answerer's texts are embedded on their own (``rag.sentence_store``), each distinct
+text once, and reused while it stays in the index. Page
 furniture (``rag.furniture``) is marked on every new or changed document; it costs
 no model time either.
 """
@@ -24,6 +26,8 @@ from .config import Settings
 from .embeddings import Embedder
 from .furniture import VERSION as FURNITURE_VERSION
 from .furniture import Spans, furniture_spans
+from .sentence_candidates import embedded_texts
+from .sentence_store import build_store
 from .store import IndexData
 from .terms import terms
 from .types import Chunk, Document
@@ -42,6 +46,7 @@ class UpdateReport:
     removed: list[str] = field(default_factory=list)
     embedded: int = 0
     reused: int = 0
+    sentences_embedded: int = 0
 
 
 def chunking_params(settings: Settings) -> dict:
@@ -95,6 +100,13 @@ def update_index(
     chunks, terms_, vectors, embedded, reused, units, unit_vectors = _assemble(
         old, documents, rechunk, embedder=embedder, settings=settings, progress=progress
     )
+    sentences, sentences_embedded = build_store(
+        embedded_texts(chunks, documents),
+        old=old.sentences,
+        embedder=embedder,
+        batch_size=settings.batch_size,
+        progress=progress,
+    )
     report = UpdateReport(
         added=report.added,
         updated=report.updated,
@@ -102,6 +114,7 @@ def update_index(
         removed=removed,
         embedded=embedded,
         reused=reused,
+        sentences_embedded=sentences_embedded,
     )
     data = IndexData(
         model=embedder.info,
@@ -114,6 +127,7 @@ def update_index(
         units=units,
         unit_vectors=unit_vectors,
         furniture=_furniture(old, documents, rechunk),
+        sentences=sentences,
     )
     return data, report
 

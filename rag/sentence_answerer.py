@@ -4,8 +4,9 @@ The unit answerer (rag.answer, ``RAG_EXTRACTIVE=units``) quotes smaller units an
 refuses far more often where it should, but on the bundled press releases it picks the
 right passage less often (docs/answers.md), so this one stays the default.
 
-Candidate sentences come from the top hits. Each is scored by cosine
-similarity to the question (embeddings cached by text); a short line such as
+Candidate sentences come from the top hits (rag.sentence_candidates). Each is scored
+by cosine similarity to the question, with vectors computed while indexing
+(rag.sentence_store), so a warm answer embeds nothing; a short line such as
 "- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
 neighbours, since alone it says little. Shared terms add a small bonus, a
 document's own headline a penalty. The answer is refused when the question
@@ -18,7 +19,7 @@ look at the marks. The text is only ever quoted, never rewritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,7 +27,10 @@ from .answer import FOOTNOTE_REF, make_citation, refusal
 from .answer_types import required_pattern
 from .config import Settings
 from .embeddings import Embedder
-from .furniture import Spans, is_furniture
+from .furniture import Spans
+from .sentence_candidates import Candidate
+from .sentence_candidates import candidates as chunk_candidates
+from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
 from .sentences import sentence_spans
 from .store import IndexData
@@ -35,7 +39,6 @@ from .types import Answer, Citation, Document, Hit, Lang
 
 LEXICAL_BONUS = 0.15
 TITLE_PENALTY = 0.25  # a headline is topical but rarely the answer
-SHORT_LINE = 50  # characters; shorter sentences are also scored with their neighbours
 CONTEXT_DISCOUNT = 0.08  # ...but the neighbours' words are not the line's own
 SELECT_MARGIN = 0.08
 # The article is quoted alone when its best sentence scores within this of the best
@@ -43,21 +46,6 @@ SELECT_MARGIN = 0.08
 # (set a priori, not fitted; the gold set is the check).
 FURNITURE_MARGIN = SELECT_MARGIN
 REFUSAL_THRESHOLD = 0.30  # best similarity below it: refuse (set on the 68-question gold set)
-MIN_SENTENCE_CHARS = 6
-
-
-@dataclass(frozen=True)
-class Candidate:
-    doc_id: str
-    chunk_id: str
-    start: int
-    end: int
-    text: str
-    context: str  # what is embedded: the sentence, or a short line with its neighbours
-    hit_rank: int
-    similarity: float = 0.0
-    score: float = 0.0
-    furniture: bool = False  # most of the sentence is page furniture
 
 
 class SentenceAnswerer:
@@ -83,7 +71,9 @@ class SentenceAnswerer:
         pattern = required_pattern(question)
         if pattern is not None:
             candidates = [c for c in candidates if pattern.search(c.text)]
-        ranked = self._score(search_query or question, candidates, query_vector, documents)
+        ranked = self._score(
+            search_query or question, candidates, query_vector, documents, stored=data.sentences
+        )
         best = ranked[0].similarity if ranked else 0.0
         if best < REFUSAL_THRESHOLD:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
@@ -108,11 +98,13 @@ class SentenceAnswerer:
         candidates: list[Candidate],
         query_vector: np.ndarray,
         documents: dict[str, Document],
+        *,
+        stored: SentenceStore | None = None,
     ) -> list[Candidate]:
         if not candidates:
             return []
         texts = [c.text for c in candidates] + [c.context for c in candidates]
-        sims = self.vectors.encode(texts) @ query_vector  # (2n,)
+        sims = self.vectors.encode(texts, stored=stored) @ query_vector  # (2n,)
         n = len(candidates)
         q_terms = set(terms(query))
         scored = []
@@ -152,38 +144,7 @@ def _candidates(
     hits: list[Hit], documents: dict[str, Document], furniture: dict[str, Spans] | None = None
 ) -> list[Candidate]:
     """The sentences of ``hits``, once each; ``furniture``: the index's marks per document."""
-    furniture = furniture or {}
-    seen: set[tuple[str, int]] = set()
-    out: list[Candidate] = []
-    for rank, hit in enumerate(hits):
-        chunk = hit.chunk
-        spans = sentence_spans(chunk.text)
-        for i, (start, end) in enumerate(spans):
-            text = chunk.text[start:end]
-            if (chunk.doc_id, chunk.start + start) in seen or len(text) < MIN_SENTENCE_CHARS:
-                continue
-            seen.add((chunk.doc_id, chunk.start + start))
-            context = text
-            if len(text) < SHORT_LINE:
-                context = _context(chunk.text, spans, i, title=documents.get(chunk.doc_id))
-            at, to = chunk.start + start, chunk.start + end
-            marked = is_furniture(furniture.get(chunk.doc_id, ()), at, to)
-            out.append(
-                Candidate(
-                    chunk.doc_id, chunk.chunk_id, at, to, text, context, rank, furniture=marked
-                )
-            )
-    return out
-
-
-def _context(text: str, spans: list[tuple[int, int]], i: int, *, title: Document | None) -> str:
-    """The line with its neighbours, leaving out the document's headline."""
-    parts = []
-    for j in range(max(0, i - 1), min(len(spans), i + 2)):
-        part = text[spans[j][0] : spans[j][1]]
-        if j == i or title is None or part.strip() != title.title.strip():
-            parts.append(" ".join(part.split()))
-    return " ".join(parts)
+    return chunk_candidates([hit.chunk for hit in hits], documents, furniture)
 
 
 def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:

@@ -1,19 +1,20 @@
-"""Sentence embeddings cached by text, for checking generated claims against passages.
+"""Sentence embeddings by text: from the index's store, else embedded once and cached.
 
-The extractive answerer no longer embeds at question time (unit vectors are stored
-with the index); the LLM claim check still compares free text with passage
-sentences, and this cache makes repeated passages cost nothing.
+The index stores the vectors of every sentence the sentence answerer can quote
+(``rag.sentence_store``), so a warm answer embeds nothing; text the index does not
+hold (the LLM claim check's passage sentences, a document changed since) is
+embedded here and kept in an LRU cache.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
 from .embeddings import Embedder
+from .sentence_store import SentenceStore, stored_vectors
 
 
 class SentenceVectors:
@@ -25,11 +26,15 @@ class SentenceVectors:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32."""
-        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    def encode(self, texts: list[str], *, stored: SentenceStore | None = None) -> np.ndarray:
+        """(len(texts), dim) float32; ``stored``: the index's vectors, looked up first."""
+        keys, found = stored_vectors(texts, stored)
         with self._lock:
-            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}
+            missing = {
+                k: t
+                for k, t in zip(keys, texts, strict=True)
+                if k not in found and k not in self._cache
+            }
         if missing:
             vecs = self.embedder.encode_documents(list(missing.values()))
             with self._lock:
@@ -38,4 +43,4 @@ class SentenceVectors:
                 while len(self._cache) > self.max_items:
                     self._cache.popitem(last=False)
         with self._lock:
-            return np.stack([self._cache[k] for k in keys])
+            return np.stack([found[k] if k in found else self._cache[k] for k in keys])

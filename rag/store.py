@@ -4,16 +4,17 @@ Layout of ``index_dir``::
 
     CURRENT              name of the live version folder (replaced atomically)
     v-<time>-<id>/       manifest.json, vectors.faiss, chunks.jsonl, documents.jsonl,
-                         unit_vectors.npy
+                         unit_vectors.npy, sentence_vectors.npy, sentence_keys.json
 
 The vector file is whatever the index's ``VectorStore`` writes (rag.vector_store);
 the manifest's ``index`` record names its kind and search parameters. Each chunk row
 lists its answer units (``rag.units``; offsets relative to the chunk, terms), and
 ``unit_vectors.npy`` holds their vectors in that order (float16), so an answer costs
 no embedding beyond the question's. Each document row lists its page furniture
-(``rag.furniture``: menus, footers, other stories; document offsets). Indexes of
-format 1 (no units) and 2 (no furniture) are refused with the fix, ``rag index``,
-which rebuilds them.
+(``rag.furniture``: menus, footers, other stories; document offsets). The sentence
+answerer's vectors are stored by text (``rag.sentence_store``). Indexes of format 1 (no
+units), 2 (no furniture) and 3 (no sentence vectors) are refused with the fix,
+``rag index``, which rebuilds them.
 
 A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
@@ -47,16 +48,17 @@ from .atomic_files import (
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
 from .furniture import Spans, is_furniture, share
+from .sentence_store import KEYS_FILE, VECTORS_FILE, SentenceStore, load_store, save_store
 from .types import Chunk, Document
 from .units import StoredUnit
 from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-TABLE_FILES = ("chunks.jsonl", "documents.jsonl", "unit_vectors.npy")
+TABLE_FILES = ("chunks.jsonl", "documents.jsonl", "unit_vectors.npy", VECTORS_FILE, KEYS_FILE)
 KEEP_VERSIONS = 2  # the live one and the one before, for readers that are mid-load
 
 
@@ -75,6 +77,7 @@ class IndexData:
     units: list[list[StoredUnit]] = field(default_factory=list)  # per chunk
     unit_vectors: np.ndarray | None = None  # (n_units, dim) float16, chunk by chunk
     furniture: dict[str, Spans] = field(default_factory=dict)  # per document
+    sentences: SentenceStore | None = None  # the sentence answerer's vectors, by text
     _unit_rows: np.ndarray | None = field(default=None, repr=False)
     _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
 
@@ -153,6 +156,7 @@ def _write_version(data: IndexData, folder: Path) -> None:
     if unit_vectors is None:
         unit_vectors = np.zeros((0, data.model.dim), np.float16)
     np.save(folder / "unit_vectors.npy", unit_vectors.astype(np.float16), allow_pickle=False)
+    save_store(data.sentences or SentenceStore(), folder, dim=data.model.dim)
     write_jsonl(
         folder / "documents.jsonl",
         (
@@ -218,8 +222,9 @@ def read_manifest(index_dir: str | Path) -> tuple[Path, dict]:
         raise IndexMismatchError(
             f"The index at {index_dir} has format version {manifest.get('format_version')!r}; "
             f"this version of rag reads format {FORMAT_VERSION} (answer units are stored since "
-            f"format 2, page furniture since format 3). Run `rag index DOCS --index-dir "
-            f"{index_dir}` with the same documents: it rebuilds an older index in place."
+            f"format 2, page furniture since format 3, sentence vectors since format 4). Run "
+            f"`rag index DOCS --index-dir {index_dir}` with the same documents: it rebuilds an "
+            f"older index in place."
         )
     return version, manifest
 
@@ -265,6 +270,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         vectors = index.reconstruct()
         unit_vectors = np.load(version / "unit_vectors.npy", allow_pickle=False)
         units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
+        sentences = load_store(version, dim=manifest["model"]["dim"], where=str(index_dir))
         marked = {
             row["doc_id"]: tuple((int(s), int(e)) for s, e in row.pop("furniture"))
             for row in doc_rows
@@ -300,4 +306,5 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         units=units,
         unit_vectors=unit_vectors,
         furniture=marked,
+        sentences=sentences,
     )

@@ -300,10 +300,11 @@ def _extractive(
 
 
 def _similarity(qa: Any):
-    """Cosine similarity with the index's embedding model (sentence vectors are cached)."""
+    """Cosine similarity with the index's embedding model (sentence vectors are looked up
+    in the index's store first, then cached)."""
 
     def similarity(claim: str, sentences: list[str]) -> np.ndarray:
-        vecs = qa._extractive.vectors.encode(sentences)  # (n, dim)
+        vecs = qa._extractive.vectors.encode(sentences, stored=qa.data.sentences)  # (n, dim)
         return vecs @ qa.embedder.encode_queries([claim])[0]
 
     return similarity
