@@ -112,24 +112,12 @@ def test_word_file_keeps_paragraphs_and_table_cells_in_body_order():
     assert doc.date == "2023-11-03"  # dcterms:created in docProps/core.xml
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the docx reader uses python-docx's cell.text, which leaves out tables nested "
-    "inside a cell: the inner table's 'Table' and 'Between' are lost",
-)
 def test_word_table_nested_in_a_cell_is_read():
     doc = load(NESTED)
     assert "Table" in doc.text.replace("Text before", "").replace("Text after", "")
     assert doc.text.index("Text before") < doc.text.index("Between") < doc.text.index("Text after")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DocumentError,
-    reason="python-docx does not read Strict Open XML (purl.oclc.org namespaces), which Word "
-    "writes for 'Save as Strict Open XML Document': the loader raises 'cannot read this "
-    "Word (.docx) file (KeyError ...)'",
-)
 def test_word_strict_open_xml_file_is_read():
     assert "Test" in load(STRICT).text
 

@@ -1,33 +1,55 @@
 """Word, PowerPoint and Excel files through their own MIT-licensed libraries (``office`` extra).
 
 - .docx (python-docx): paragraphs and tables in body order, one row a line with
-  cells joined by " | "; "Heading N"/"Title" styles give the heading path ("§ 1 › 1.1").
+  cells joined by " | "; a table nested in a cell is read into that cell in its place,
+  in brackets with its rows joined by "; " ("a | before [x | y; z | w] after");
+  "Heading N"/"Title" styles give the heading path ("§ 1 › 1.1").
 - .pptx (python-pptx): each slide's text frames, tables and speaker notes ("slide 3").
 - .xlsx (openpyxl, cached values, not formulas): one row a line, marked with its sheet
   and cell range ("Sheet1!A2:D2"); a chunk cites the rows it covers.
 Footnotes, comments, headers/footers and embedded images are not read.
+Strict Open XML files of all three are translated to the usual namespaces first
+(``ooxml_strict``).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
+from ..errors import DocumentError
 from ..textnorm import normalize
 from .common import Extracted, assemble, damaged, open_zip, push_heading, require, section
+from .ooxml_strict import is_strict, to_transitional
 
 _KIND = {".docx": "Word (.docx)", ".pptx": "PowerPoint (.pptx)", ".xlsx": "Excel (.xlsx)"}
+_STANDARD = {
+    ".docx": "Word Document",
+    ".pptx": "PowerPoint Presentation",
+    ".xlsx": "Excel Workbook",
+}
 
 
 def office_file(data: bytes, ext: str, label: str) -> Extracted:
     kind = _KIND[ext]
-    open_zip(data, label, kind)  # refuse non-zips and zip bombs before the library sees them
+    archive = open_zip(data, label, kind)  # refuse non-zips and zip bombs before the library
     reader = {".docx": _docx, ".pptx": _pptx, ".xlsx": _xlsx}[ext]
     module = {".docx": "docx", ".pptx": "pptx", ".xlsx": "openpyxl"}[ext]
     lib = require(module, extra="office", label=label, what=kind)
+    strict = False
     try:
+        strict = is_strict(archive)
+        if strict:  # the libraries know only the transitional namespaces
+            data = to_transitional(archive)
         parts, meta = reader(lib, data)
     except Exception as exc:  # each library raises its own types for damaged files
+        if strict:
+            raise DocumentError(
+                f"{label}: cannot read this {kind} file, saved as Strict Open XML "
+                f"({type(exc).__name__}: {str(exc)[:200]}); open it in its program and "
+                f"save a copy as a standard {_STANDARD[ext]} ({ext})."
+            ) from exc
         raise damaged(label, kind, exc) from exc
     text, marks = assemble(parts, sep="\n")
     return Extracted(text, meta, marks)
@@ -74,17 +96,40 @@ def _heading_level(paragraph) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _table_rows(table) -> list[str]:
+_MAX_NESTING = 4  # tables nested deeper than this inside cells are read as plain text
+
+
+def _table_rows(table: Any, depth: int = 0) -> list[str]:
+    """One line per row, cells joined by " | ", a merged cell's text once."""
     rows = []
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
-            text = " ".join(cell.text.split())
+            text = _cell_text(cell, depth)
             if not cells or cells[-1] != text:  # merged cells repeat their text
                 cells.append(text)
         if any(cells):
             rows.append(" | ".join(cells).strip(" |"))
     return rows
+
+
+def _cell_text(cell: Any, depth: int) -> str:
+    """A cell's paragraphs and nested tables in order, nested rows "[a | b; c | d]"."""
+    inner = getattr(cell, "iter_inner_content", None)
+    if inner is None:  # a PowerPoint cell: text only
+        return " ".join(cell.text.split())
+    pieces: list[str] = []
+    for block in inner():
+        if not hasattr(block, "rows"):
+            pieces.append(block.text)
+            continue
+        if depth < _MAX_NESTING:
+            nested = "; ".join(_table_rows(block, depth + 1))
+        else:  # deeper still: its text without the row structure
+            nested = " ".join(" ".join(t.text or "" for t in block._tbl.xpath(".//w:t")).split())
+        if nested:
+            pieces.append(f"[{nested}]")
+    return " ".join(" ".join(pieces).split())
 
 
 # --- PowerPoint ---------------------------------------------------------------------------
