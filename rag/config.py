@@ -65,6 +65,10 @@ class Settings:
     # docs/answers.md has both measured; sentences answer more gold questions today.
     extractive: Extractive = "sentences"
     answer_max_sentences: int = 3  # most sentences or units one answer quotes
+    # Embed the sentence answerer's sentences while indexing (rag.sentence_store): warm
+    # answers embed nothing, but the build embeds about twice the text (docs/answers.md).
+    # False: a faster build, and those sentences are embedded at question time instead.
+    store_sentence_vectors: bool = True
     # Quote only the article when it answers nearly as well as the page furniture around
     # it (menus, sidebars, rules; rag.furniture). False: the index keeps the marks, the
     # answerers ignore them.

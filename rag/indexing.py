@@ -101,7 +101,7 @@ def update_index(
         old, documents, rechunk, embedder=embedder, settings=settings, progress=progress
     )
     sentences, sentences_embedded = build_store(
-        embedded_texts(chunks, documents),
+        embedded_texts(chunks, documents) if settings.store_sentence_vectors else (),
         old=old.sentences,
         embedder=embedder,
         batch_size=settings.batch_size,

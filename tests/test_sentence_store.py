@@ -144,3 +144,14 @@ def test_an_index_without_sentence_vectors_is_refused_then_rebuilt(index_copy, c
         rag.open(index_copy)
     rag.build([corpus_dir], index_dir=index_copy)
     assert len(rag.open(index_copy, load_model=False).data.sentences) > 0
+
+
+def test_without_store_sentence_vectors_the_build_skips_them_and_answers_still_come(qa):
+    counting = CountingEmbedder(qa.embedder)
+    settings = replace(qa.settings, store_sentence_vectors=False)
+    data, report = update_index(qa.data, embedder=counting, settings=settings)
+    assert len(data.sentences) == 0 and report.sentences_embedded == 0
+    assert counting.texts_embedded == 0
+    answer = _answer(qa, SentenceAnswerer(counting, settings), PLEDGE_Q, data)
+    assert "삼성전자" in answer.text
+    assert counting.texts_embedded > 0
