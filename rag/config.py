@@ -17,6 +17,7 @@ DEFAULT_MODEL = "google/embeddinggemma-300m"
 Answerer = Literal["extractive", "llm"]
 LlmReads = Literal["quotes", "passages"]
 Extractive = Literal["sentences", "units"]
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "numpy", "milvus")  # rag.vector_store.BACKENDS
 Mode = Literal["hybrid", "dense", "bm25"]  # how rag.retrieval searches: fused, or one side
 # RAG_* variables that are not settings, and who reads them. Any other RAG_* name that is
 # not a setting is a typo (a missing underscore, say) and is rejected by ``from_env``.
@@ -83,6 +84,10 @@ class Settings:
     # answer itself (the earlier mode, kept for comparison).
     llm_reads: LlmReads = "quotes"
     llm_passages: int = 3  # top hits the model reads in "passages" mode, numbered [1]..[k]
+    # The vector index of a new (or --rebuild) index (rag.vector_store): "auto" (FAISS, flat
+    # or IVF by size), "flat", "hnsw", "ivf", or "milvus" (Milvus Lite, the '.[milvus]'
+    # extra). An existing index keeps its kind until it is rebuilt.
+    index_kind: str = "auto"
     # Embedding.
     batch_size: int = 16
     # "auto": bf16 where the CPU has native bf16 (2.3x faster embedding, same hit@5), else
@@ -131,6 +136,11 @@ class Settings:
             raise RagError(
                 f"Unknown llm_reads {clean['llm_reads']!r}; choose 'quotes' or 'passages' "
                 "(RAG_LLM_READS)"
+            )
+        if (kind := clean.get("index_kind", self.index_kind)) not in INDEX_KINDS:
+            raise RagError(
+                f"Unknown index kind {kind!r}; choose one of "
+                f"{', '.join(map(repr, INDEX_KINDS))} (RAG_INDEX_KIND)"
             )
         return replace(self, **clean)
 

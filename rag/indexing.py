@@ -66,6 +66,7 @@ def empty_index(embedder: Embedder, settings: Settings) -> IndexData:
         terms=[],
         vectors=np.zeros((0, embedder.dim), dtype=np.float32),
         chunking=chunking_params(settings),
+        index_kind=settings.index_kind,
     )
 
 

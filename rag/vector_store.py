@@ -94,7 +94,18 @@ BACKENDS: dict[str, tuple[Builder, Loader]] = {
         for kind in faiss_index.KINDS
     },
     "numpy": (lambda v, p: NumpyStore(v), NumpyStore.load),
+    "milvus": (
+        lambda v, p: _milvus().MilvusStore.build(v, p),
+        lambda f, r: _milvus().MilvusStore.load(f, r),
+    ),
 }
+
+
+def _milvus():
+    """rag.milvus_store, imported on first use: pymilvus is an optional extra."""
+    from . import milvus_store
+
+    return milvus_store
 
 
 def build(vectors: np.ndarray, *, kind: str = "auto", params: dict | None = None) -> VectorStore:
