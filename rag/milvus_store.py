@@ -13,7 +13,6 @@ compaction). Milvus Lite serves pymilvus in this process over gRPC on 127.0.0.1.
 
 from __future__ import annotations
 
-import glob
 import importlib
 import json
 import shutil
@@ -134,14 +133,16 @@ class MilvusStore:
         for start in range(0, len(rows), BATCH):
             self.client.insert(name, rows[start : start + BATCH])
 
-    def _wait_for_index(self, collection: str, field: str, timeout: float = 120.0) -> None:
-        """Milvus Lite builds a segment's index in the background after a flush (and its
-        describe_index says "Finished" before that); wait for the file, so a save has it."""
-        if not self.n:
-            return
-        pattern = f"{self.path}/collections/{collection}/**/*.{field}.*.idx"
+    def _wait_for_index(self, collection: str, field: str, timeout: float = 600.0) -> None:
+        """Milvus Lite indexes each segment in the background after a flush (describe_index
+        says "Finished" before that); wait until every segment has its index file."""
+        root = Path(self.path) / "collections" / collection / "partitions"
         deadline = time.monotonic() + timeout
-        while not glob.glob(pattern, recursive=True) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            segments = {p.stem for p in root.glob("*/data/*.parquet")}
+            indexed = {p.name.split(".")[0] for p in root.glob(f"*/indexes/*.{field}.*.idx")}
+            if segments <= indexed:
+                return
             time.sleep(0.05)
 
     def __len__(self) -> int:
