@@ -1,9 +1,11 @@
 """Milvus Lite as a ``VectorStore`` (index kind ``milvus``), with the product's BM25 in it.
 
 One Milvus Lite database (``milvus.db``: a folder of WAL, Parquet segments and index files)
-holds ``chunks`` (int64 key = chunk row, FLOAT_VECTOR, metric IP, FLAT or IVF_FLAT) and,
-once the chunks' terms are known, ``bm25`` (a SPARSE_FLOAT_VECTOR of the product's own
-BM25 weights, rag.milvus_bm25; Milvus Lite's BM25 function has no Korean tokenizer).
+holds ``chunks`` (int64 key = chunk row, FLOAT_VECTOR, metric IP, FLAT or IVF_FLAT) and
+``bm25`` (a SPARSE_FLOAT_VECTOR of the product's own BM25 weights, rag.milvus_bm25; Milvus
+Lite's BM25 function has no Korean tokenizer). rag.store hands the chunks' terms to
+``set_terms`` before each save, so a saved database holds both fields, and rag.retrieval
+takes both sides of a hybrid search from it (``hybrid_search``).
 
 The live database is a private working copy in a temporary folder. ``save`` closes it and
 copies it into the version folder, where rag.store checksums each of its files; ``load``
@@ -13,6 +15,7 @@ compaction). Milvus Lite serves pymilvus in this process over gRPC on 127.0.0.1.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import shutil
@@ -63,7 +66,8 @@ class MilvusStore:
         self.path = str(self.workdir / DB)
         self.vocab: dict[str, int] | None = None
         self._vectors: np.ndarray | None = None
-        self._terms_source: Path | None = None  # chunks.jsonl of the loaded version
+        self._terms_source: Path | None = None  # chunks.jsonl of an index saved without terms
+        self._terms_key: str | None = None  # SHA-256 of the terms the bm25 field holds
         self.client = pymilvus.MilvusClient(uri=self.path)
         self._finalizer = weakref.finalize(
             self, _shutdown, self.client, self._servers, self.path, self.workdir
@@ -106,9 +110,13 @@ class MilvusStore:
         return store
 
     def set_terms(self, docs_terms: list[list[str]]) -> None:
-        """(Re)write the ``bm25`` collection from the chunks' terms (one list per row)."""
+        """(Re)write the ``bm25`` collection from the chunks' terms (one list per row); a
+        no-op when it already holds these terms. rag.store calls it before each save."""
         if len(docs_terms) != self.n:
             raise ValueError(f"{len(docs_terms)} term lists for {self.n} vectors")
+        key = _terms_key(docs_terms)
+        if key == self._terms_key and self.vocab is not None:
+            return
         vocab, rows = bm25_weights(docs_terms)
         if self.client.has_collection(SPARSE):
             self.client.drop_collection(SPARSE)
@@ -116,7 +124,7 @@ class MilvusStore:
         self._insert(SPARSE, [{"id": i, "bm25": w} for i, w in enumerate(rows) if w])  # no terms
         self.client.flush(SPARSE)
         self.client.load_collection(SPARSE)
-        self.vocab = vocab
+        self.vocab, self._terms_key, self._terms_source = vocab, key, None
 
     def _create(self, name: str, field: str, dtype: str, index_type: str, params=None, **kw):
         """A collection ``name``: int64 key ``id`` (the chunk row) and ``field``, metric IP."""
@@ -200,7 +208,8 @@ class MilvusStore:
         )
         if self.vocab is not None:
             self.client.load_collection(SPARSE)
-            text = json.dumps({"terms": self.vocab}, ensure_ascii=False)
+            record = {"terms": self.vocab, "sha256": self._terms_key}
+            text = json.dumps(record, ensure_ascii=False)
             (Path(folder) / TERMS_FILE).write_text(text, encoding="utf-8")
             files.append(TERMS_FILE)
         self._finalizer.detach()
@@ -229,9 +238,10 @@ class MilvusStore:
             fields = store.client.describe_collection(DENSE)["fields"]
             store.dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
             if (folder / TERMS_FILE).exists():
-                store.vocab = json.loads((folder / TERMS_FILE).read_text("utf-8"))["terms"]
+                record = json.loads((folder / TERMS_FILE).read_text("utf-8"))
+                store.vocab, store._terms_key = record["terms"], record.get("sha256")
                 store.client.load_collection(SPARSE)
-            else:
+            else:  # saved before rag.store handed backends the terms: built on first use
                 store._terms_source = folder / "chunks.jsonl"
         except Exception as exc:  # pymilvus / milvus_lite errors: a damaged database
             if store is not None:
@@ -288,6 +298,11 @@ class MilvusStore:
     def close(self) -> None:
         """Close everything and delete the working copy; the store is unusable after."""
         self._finalizer()
+
+
+def _terms_key(docs_terms: list[list[str]]) -> str:
+    text = json.dumps(docs_terms, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _shutdown(client: Any, servers: Any, path: str, workdir: Path) -> None:

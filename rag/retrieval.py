@@ -4,10 +4,14 @@ Both sides fetch a pool of candidates; every candidate in the union gets both
 scores, so the fusion sees a BM25 score of 0 rather than a missing one. BM25's
 weight follows the candidate (its script against the question's, the share of the
 question's terms it matches), not the question's language alone; the weights are
-measured on the public benchmark's tuning half (docs/quality.md).
+measured on the public benchmark's tuning half (docs/quality.md). A vector store that
+also holds the BM25 field (``hybrid_search``: rag.milvus_store) serves both sides of a
+hybrid search itself, fused on the client by the same rag.fusion.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
@@ -20,7 +24,9 @@ from .terms import terms
 from .textnorm import detect_lang
 from .types import Hit
 
+log = logging.getLogger(__name__)
 _UNKNOWN, _KO, _EN = -1, 0, 1
+_logged_coverage = False
 
 
 def fusion_weights(settings: Settings) -> FusionWeights:
@@ -48,6 +54,7 @@ class Retriever:
         self.index = data.search_index()
         # Script of each chunk, filled in as chunks become candidates: (n_chunks,) int8.
         self._scripts = np.full(len(data.chunks), _UNKNOWN, dtype=np.int8)
+        self._hybrid = hasattr(self.index, "hybrid_search") and _no_coverage(self.weights)
 
     def search(
         self,
@@ -72,6 +79,17 @@ class Retriever:
             dense = self._dense(query_vector, pool)
             ranked = sorted(dense, key=dense.get, reverse=True)[:top_k]
             return [self._hit(r, dense[r], query_vector, None) for r in ranked]
+        if self._hybrid:  # dense and BM25 candidates both from the store (rag.milvus_store)
+            found = self.index.hybrid_search(
+                query_vector,
+                terms(query),
+                top_k,
+                weights=self.weights,
+                query_script=detect_lang(query),
+                chunk_scripts=_Scripts(self),
+                pool=pool,
+            )
+            return [self._hit(r, s, query_vector, _positive(b)) for r, s, b in found]
         rows, cand = self.candidates(query, query_vector, pool)
         fused = fuse(cand, self.weights)
         order = np.argsort(-fused, kind="stable")[:top_k]
@@ -131,6 +149,28 @@ class Retriever:
             dense_score=dense_score,
             bm25_score=bm25,
         )
+
+
+class _Scripts:
+    """``detect_lang`` of chunk ``row`` ("ko" or "en"), computed once, on first use."""
+
+    def __init__(self, retriever: Retriever):
+        self.retriever = retriever
+
+    def __getitem__(self, row: int) -> str:
+        return "ko" if self.retriever._scripts_of(np.array([row]))[0] == _KO else "en"
+
+
+def _no_coverage(weights: FusionWeights) -> bool:
+    global _logged_coverage
+    if weights.coverage_power > 0 and not _logged_coverage:
+        _logged_coverage = True
+        log.info(
+            "bm25_coverage_power %s: the vector store's hybrid_search has no BM25 coverage, "
+            "so BM25 comes from the in-memory postings",
+            weights.coverage_power,
+        )
+    return weights.coverage_power <= 0
 
 
 def _positive(score: float) -> float | None:

@@ -10,6 +10,8 @@ client they open.
 from __future__ import annotations
 
 import importlib
+import json
+import logging
 import shutil
 import socket
 from dataclasses import replace
@@ -30,7 +32,7 @@ from milvus_lite.server_manager import server_manager_instance as SERVERS  # noq
 from test_vector_index import make_data  # noqa: E402
 
 import rag  # noqa: E402
-from rag import milvus_store, vector_store  # noqa: E402
+from rag import milvus_bm25, milvus_store, retrieval, vector_store  # noqa: E402
 from rag.bm25 import BM25  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.errors import IndexCorruptedError, RagError  # noqa: E402
@@ -219,6 +221,123 @@ def test_hybrid_equals_retriever_when_the_pool_is_smaller_than_the_index():
             assert [s for _, s, _ in got] == pytest.approx([h.score for h in want], abs=1e-5)
     finally:
         store.close()
+
+
+def _no_recomputation(monkeypatch):
+    """Computing BM25 weights or writing the sparse field again fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("BM25 recomputed instead of read from the saved database")
+
+    monkeypatch.setattr(milvus_store, "bm25_weights", refuse)
+    monkeypatch.setattr(MilvusStore, "set_terms", refuse)
+
+
+def test_rag_index_saves_the_sparse_field(milvus_dir, tmp_path, monkeypatch):
+    """The saved database alone (no chunks.jsonl) answers BM25 with rag.bm25's scores."""
+    version, manifest = read_manifest(milvus_dir)
+    assert manifest["index"]["bm25"] is True
+    assert milvus_store.TERMS_FILE in manifest["files"]
+    sparse_files = [f for f in manifest["files"] if f.startswith("milvus.db/collections/bm25/")]
+    assert any(f.endswith(".parquet") for f in sparse_files), sparse_files
+    with open(version / "chunks.jsonl", encoding="utf-8") as fh:
+        chunk_terms = [json.loads(line)["terms"] for line in fh if line.strip()]
+    bm25 = BM25(chunk_terms)
+    # Only the database and its term ids, in a folder of their own.
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copytree(version / milvus_store.DB, alone / milvus_store.DB)
+    shutil.copy(version / milvus_store.TERMS_FILE, alone / milvus_store.TERMS_FILE)
+    _no_recomputation(monkeypatch)
+    opens = (
+        lambda: MilvusStore.load(alone, manifest["index"]),
+        lambda: rag.open(milvus_dir).data.vector_store,  # a fresh QA over the saved index
+    )
+    for open_store in opens:
+        store = open_store()
+        try:
+            assert store.vocab is not None and store._terms_source is None
+            checked = 0
+            for item in gold_items():
+                query_terms = terms(item["question"])
+                expected = bm25.scores(query_terms)
+                sparse = query_sparse(store.vocab, query_terms)
+                rows = milvus_bm25.sparse_hits(store.client, milvus_store.SPARSE, sparse, 50)
+                assert len(rows) == min(50, int((expected > 0).sum()))
+                got = milvus_bm25.sparse_scores(
+                    store.client, milvus_store.SPARSE, np.array(rows, dtype=np.int64), sparse
+                )
+                np.testing.assert_allclose(got, expected[rows], rtol=1e-5, atol=1e-5)
+                checked += len(rows)
+            assert checked > 100
+        finally:
+            store.close()
+
+
+def test_qa_over_milvus_equals_faiss_on_gold(both, monkeypatch):
+    """QA.search and QA.ask: the same hits and answers for the 100 gold questions, with both
+    sides of the hybrid search from Milvus (the in-memory postings are never asked)."""
+    milvus_qa, faiss_qa = both
+    retriever = milvus_qa._snapshot.retriever
+    store = retriever.index
+    assert isinstance(store, MilvusStore) and retriever._hybrid
+    assert not faiss_qa._snapshot.retriever._hybrid
+    calls = {"hybrid": 0, "sparse": 0}
+    hybrid, sparse_hits = store.hybrid_search, milvus_store.sparse_hits
+
+    def counted_hybrid(*args, **kwargs):
+        calls["hybrid"] += 1
+        return hybrid(*args, **kwargs)
+
+    def counted_sparse(*args, **kwargs):
+        calls["sparse"] += 1
+        return sparse_hits(*args, **kwargs)
+
+    def postings(*args, **kwargs):
+        raise AssertionError("BM25 taken from the in-memory postings")
+
+    monkeypatch.setattr(store, "hybrid_search", counted_hybrid)
+    monkeypatch.setattr(milvus_store, "sparse_hits", counted_sparse)
+    monkeypatch.setattr(retriever.bm25, "scores", postings)
+    monkeypatch.setattr(retriever.bm25, "top", postings)
+    questions = [g["question"] for g in gold_items()]
+    assert len(questions) == 100
+    differ = []
+    for question in questions:
+        hits_m, hits_f = milvus_qa.search(question, top_k=5), faiss_qa.search(question, top_k=5)
+        ids_m, ids_f = [h.chunk.chunk_id for h in hits_m], [h.chunk.chunk_id for h in hits_f]
+        answer_m, answer_f = milvus_qa.ask(question), faiss_qa.ask(question)
+        same = (
+            ids_m == ids_f
+            and answer_m.refused == answer_f.refused
+            and answer_m.text == answer_f.text
+            and [(c.doc_id, c.start, c.end) for c in answer_m.citations]
+            == [(c.doc_id, c.start, c.end) for c in answer_f.citations]
+        )
+        if not same:
+            differ.append(question)
+            continue
+        assert [h.score for h in hits_m] == pytest.approx([h.score for h in hits_f], abs=1e-4)
+        for m, f in zip(hits_m, hits_f, strict=True):
+            assert (m.bm25_score is None) == (f.bm25_score is None), question
+            if m.bm25_score is not None:
+                assert m.bm25_score == pytest.approx(f.bm25_score, rel=1e-5, abs=1e-5)
+    assert not differ, f"{len(differ)} gold questions differ from FAISS: {differ}"
+    assert calls["hybrid"] >= 200  # one search per QA.search and per QA.ask
+    assert calls["sparse"] >= 100  # questions with no known term skip the sparse search
+
+
+def test_coverage_power_falls_back_to_the_postings(both, caplog, monkeypatch):
+    milvus_qa, _ = both
+    monkeypatch.setattr(retrieval, "_logged_coverage", False)
+    settings = replace(milvus_qa.settings, bm25_coverage_power=0.5)
+    with caplog.at_level(logging.INFO, logger="rag.retrieval"):
+        first = Retriever(milvus_qa.data, milvus_qa.embedder, settings)
+        second = Retriever(milvus_qa.data, milvus_qa.embedder, settings)
+    assert not first._hybrid and not second._hybrid
+    assert sum("hybrid_search has no BM25 coverage" in r.message for r in caplog.records) == 1
+    hits = first.search(PLEDGE, top_k=3)
+    assert len(hits) == 3
 
 
 def test_saved_db_is_not_touched_by_loading(milvus_dir):
