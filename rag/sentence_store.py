@@ -6,6 +6,10 @@ known when the index is built, so they are embedded then, once per distinct text
 and stored with the index as float16 rows keyed by the text's SHA-1. At question
 time ``SentenceVectors.encode`` finds them here; only text the index does not hold
 (a document changed outside the index) is embedded.
+
+Stored row files (these and the answer units') are memory-mapped, not read into memory:
+at about 35 KB a chunk together they would otherwise dominate the index's RAM, and an
+answer touches only the rows of its few hits.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def save_store(store: SentenceStore, folder: Path, *, dim: int) -> None:
 def load_store(folder: Path, *, dim: int, where: str) -> SentenceStore:
     """Read the two files; a mismatch between them is a corrupted index."""
     try:
-        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        vectors = load_rows(folder / VECTORS_FILE)
         keys = json.loads((folder / KEYS_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise  # a concurrent save removed the version: the caller retries
@@ -106,6 +110,11 @@ def load_store(folder: Path, *, dim: int, where: str) -> SentenceStore:
             f"it with `rag index DOCS --index-dir {where}`."
         )
     return SentenceStore({k: i for i, k in enumerate(keys)}, vectors)
+
+
+def load_rows(path: Path) -> np.ndarray:
+    """A stored ``.npy`` matrix, memory-mapped read-only (never a pickle)."""
+    return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 def _valid_keys(keys: object) -> bool:

@@ -19,7 +19,8 @@ units), 2 (no furniture) and 3 (no sentence vectors) are refused with the fix,
 A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
 version. The manifest carries SHA-256 checksums of every file, checked on
-load. Nothing is pickled: JSON lines, FAISS's own format, or ``.npy`` without pickle.
+load. Nothing is pickled: JSON lines, FAISS's own format, or ``.npy`` without pickle
+(memory-mapped on load). ``IndexData``, the index in memory, is in ``rag.index_data``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +48,17 @@ from .atomic_files import (
 )
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
-from .furniture import Spans, is_furniture, share
-from .sentence_store import KEYS_FILE, VECTORS_FILE, SentenceStore, load_store, save_store
+from .index_data import IndexData
+from .sentence_store import (
+    KEYS_FILE,
+    VECTORS_FILE,
+    SentenceStore,
+    load_rows,
+    load_store,
+    save_store,
+)
 from .types import Chunk, Document
 from .units import StoredUnit
-from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -60,54 +67,6 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 TABLE_FILES = ("chunks.jsonl", "documents.jsonl", "unit_vectors.npy", VECTORS_FILE, KEYS_FILE)
 KEEP_VERSIONS = 2  # the live one and the one before, for readers that are mid-load
-
-
-@dataclass
-class IndexData:
-    """Everything an index holds, in memory. Row i of the vectors is ``chunks[i]``."""
-
-    model: ModelInfo
-    documents: dict[str, Document]
-    chunks: list[Chunk]
-    terms: list[list[str]]
-    vectors: np.ndarray  # (n_chunks, dim) float32, normalised
-    chunking: dict = field(default_factory=dict)
-    index_kind: str = "auto"
-    vector_store: VectorStore | None = None
-    units: list[list[StoredUnit]] = field(default_factory=list)  # per chunk
-    unit_vectors: np.ndarray | None = None  # (n_units, dim) float16, chunk by chunk
-    furniture: dict[str, Spans] = field(default_factory=dict)  # per document
-    sentences: SentenceStore | None = None  # the sentence answerer's vectors, by text
-    _unit_rows: np.ndarray | None = field(default=None, repr=False)
-    _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
-
-    def chunk_row(self, chunk_id: str) -> int | None:
-        if self._chunk_rows is None:
-            self._chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        return self._chunk_rows.get(chunk_id)
-
-    def chunk_units(self, row: int) -> tuple[list[StoredUnit], np.ndarray]:
-        """The answer units of chunk ``row`` and their vectors, ``(k, dim)`` float16."""
-        if self._unit_rows is None:
-            self._unit_rows = np.concatenate([[0], np.cumsum([len(u) for u in self.units])])
-        start, end = self._unit_rows[row], self._unit_rows[row + 1]
-        vectors = self.unit_vectors
-        if vectors is None:
-            vectors = np.zeros((0, self.model.dim), np.float16)
-        return self.units[row], vectors[start:end]
-
-    def furniture_share(self, doc_id: str, start: int, end: int) -> float:
-        """How much of ``[start, end)`` of document ``doc_id`` is page furniture (0..1)."""
-        return share(self.furniture.get(doc_id, ()), start, end)
-
-    def is_furniture(self, doc_id: str, start: int, end: int) -> bool:
-        """Is most of ``[start, end)`` of document ``doc_id`` page furniture?"""
-        return is_furniture(self.furniture.get(doc_id, ()), start, end)
-
-    def search_index(self) -> VectorStore:
-        if self.vector_store is None or len(self.vector_store) != len(self.chunks):
-            self.vector_store = vector_store.build(self.vectors, kind=self.index_kind)
-        return self.vector_store
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -270,7 +229,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         chunk_rows = read_jsonl(version / "chunks.jsonl")
         doc_rows = read_jsonl(version / "documents.jsonl")
         vectors = index.reconstruct()
-        unit_vectors = np.load(version / "unit_vectors.npy", allow_pickle=False)
+        unit_vectors = load_rows(version / "unit_vectors.npy")
         units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
         sentences = load_store(version, dim=manifest["model"]["dim"], where=str(index_dir))
         marked = {
