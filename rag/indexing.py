@@ -26,8 +26,9 @@ from .config import Settings
 from .embeddings import Embedder
 from .furniture import VERSION as FURNITURE_VERSION
 from .furniture import Spans, furniture_spans
-from .sentence_candidates import embedded_texts
+from .sentence_candidates import SpansOf, embedded_texts
 from .sentence_store import build_store
+from .sentences import sentence_spans
 from .store import IndexData
 from .terms import terms
 from .types import Chunk, Document
@@ -98,11 +99,13 @@ def update_index(
     rechunk = set(report.added) | set(report.updated)
     if not same_chunking:
         rechunk |= set(documents)
-    chunks, terms_, vectors, embedded, reused, units, unit_vectors = _assemble(
+    chunks, terms_, vectors, embedded, reused, units, unit_vectors, spans = _assemble(
         old, documents, rechunk, embedder=embedder, settings=settings, progress=progress
     )
     sentences, sentences_embedded = build_store(
-        embedded_texts(chunks, documents) if settings.store_sentence_vectors else (),
+        embedded_texts(chunks, documents, spans_of=_spans_by_row(chunks, spans))
+        if settings.store_sentence_vectors
+        else (),
         old=old.sentences,
         embedder=embedder,
         batch_size=settings.batch_size,
@@ -129,6 +132,7 @@ def update_index(
         unit_vectors=unit_vectors,
         furniture=_furniture(old, documents, rechunk),
         sentences=sentences,
+        sentence_spans=spans,
     )
     return data, report
 
@@ -141,7 +145,7 @@ def _assemble(
     embedder: Embedder,
     settings: Settings,
     progress: bool,
-) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int, list, np.ndarray]:
+) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int, list, np.ndarray, list]:
     known = {_text_key(c.text): row for row, c in enumerate(old.chunks)}
     kept_rows = [
         row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk
@@ -166,7 +170,7 @@ def _assemble(
     )
     iterator = tqdm(fresh, desc="keyword index", disable=not progress or len(fresh) < 200)
     fresh_rows = iter(
-        (vec, _stored(c.text, units), unit_vecs, terms(c.text))
+        (vec, _stored(c.text, units), unit_vecs, terms(c.text), sentence_spans(c.text))
         for c, vec, units, unit_vecs in zip(
             iterator, fresh_vecs, fresh_units, fresh_unit_vecs, strict=True
         )
@@ -186,6 +190,7 @@ def _assemble(
         len(new_chunks) - len(fresh),
         [r[1] for r in rows],
         all_units.astype(np.float16),
+        [r[4] for r in rows],
     )
 
 
@@ -201,9 +206,19 @@ def _furniture(old: IndexData, documents: dict[str, Document], marked: set[str])
 
 
 def _old_row(old: IndexData, row: int) -> tuple:
-    """A chunk's vector, units, unit vectors and terms as the old index has them."""
+    """A chunk's vector, units, unit vectors, terms and sentences as the old index has them."""
     units, unit_vectors = old.chunk_units(row)
-    return old.vectors[row], units, np.asarray(unit_vectors, np.float32), old.terms[row]
+    vectors = np.asarray(unit_vectors, np.float32)
+    spans = old.chunk_sentence_spans(old.chunks[row])
+    if spans is None:  # an IndexData made in memory without them
+        spans = sentence_spans(old.chunks[row].text)
+    return old.vectors[row], units, vectors, old.terms[row], spans
+
+
+def _spans_by_row(chunks: list[Chunk], spans: list[list[tuple[int, int]]]) -> SpansOf:
+    """``spans_of`` for ``embedded_texts``: chunk ``chunks[i]`` has ``spans[i]``."""
+    by_id = {c.chunk_id: s for c, s in zip(chunks, spans, strict=True)}
+    return lambda chunk: by_id.get(chunk.chunk_id)
 
 
 def _stored(text: str, units: list) -> list[StoredUnit]:

@@ -28,7 +28,7 @@ from .answer_types import required_pattern
 from .config import Settings
 from .embeddings import Embedder
 from .furniture import Spans
-from .sentence_candidates import Candidate
+from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
@@ -67,7 +67,7 @@ class SentenceAnswerer:
         follow-up, carries the previous question), so sentences are scored
         against what was searched; ``question`` decides the answer type."""
         documents = data.documents
-        candidates = _candidates(hits, documents, data.furniture)
+        candidates = _candidates(hits, documents, data.furniture, data.chunk_sentence_spans)
         pattern = required_pattern(question)
         if pattern is not None:
             candidates = [c for c in candidates if pattern.search(c.text)]
@@ -141,10 +141,14 @@ def _prefer_body(ranked: list[Candidate]) -> list[Candidate]:
 
 
 def _candidates(
-    hits: list[Hit], documents: dict[str, Document], furniture: dict[str, Spans] | None = None
+    hits: list[Hit],
+    documents: dict[str, Document],
+    furniture: dict[str, Spans] | None = None,
+    spans_of: SpansOf | None = None,
 ) -> list[Candidate]:
-    """The sentences of ``hits``, once each; ``furniture``: the index's marks per document."""
-    return chunk_candidates([hit.chunk for hit in hits], documents, furniture)
+    """The sentences of ``hits``, once each; ``furniture``: the index's marks per document;
+    ``spans_of``: a chunk's stored sentences."""
+    return chunk_candidates([hit.chunk for hit in hits], documents, furniture, spans_of=spans_of)
 
 
 def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:

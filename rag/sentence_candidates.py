@@ -7,12 +7,15 @@ them from here, so the stored vectors are exactly the ones an answer looks up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .furniture import Spans, is_furniture
 from .sentences import sentence_spans
 from .types import Chunk, Document
+
+# A chunk's sentences when they are already known (stored with the index), else None.
+SpansOf = Callable[[Chunk], list[tuple[int, int]] | None]
 
 SHORT_LINE = 50  # characters; shorter sentences are also scored with their neighbours
 MIN_SENTENCE_CHARS = 6
@@ -36,34 +39,43 @@ def candidates(
     chunks: Iterable[Chunk],
     documents: dict[str, Document],
     furniture: dict[str, Spans] | None = None,
+    *,
+    spans_of: SpansOf | None = None,
 ) -> list[Candidate]:
     """The sentences of ``chunks`` (best hit first), once per position in a document."""
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
-    for cand in _chunk_candidates(chunks, documents, furniture or {}):
+    for cand in _chunk_candidates(chunks, documents, furniture or {}, spans_of):
         if (cand.doc_id, cand.start) not in seen:
             seen.add((cand.doc_id, cand.start))
             out.append(cand)
     return out
 
 
-def embedded_texts(chunks: Iterable[Chunk], documents: dict[str, Document]) -> Iterator[str]:
+def embedded_texts(
+    chunks: Iterable[Chunk], documents: dict[str, Document], *, spans_of: SpansOf | None = None
+) -> Iterator[str]:
     """Every text ``candidates`` can ask to embed for these chunks, in any hit order.
 
     A sentence in two overlapping chunks may have other neighbours in each, so every
     chunk's sentences are taken, not only the first position seen.
     """
-    for cand in _chunk_candidates(chunks, documents, {}):
+    for cand in _chunk_candidates(chunks, documents, {}, spans_of):
         yield cand.text
         if cand.context != cand.text:
             yield cand.context
 
 
 def _chunk_candidates(
-    chunks: Iterable[Chunk], documents: dict[str, Document], furniture: dict[str, Spans]
+    chunks: Iterable[Chunk],
+    documents: dict[str, Document],
+    furniture: dict[str, Spans],
+    spans_of: SpansOf | None,
 ) -> Iterator[Candidate]:
     for rank, chunk in enumerate(chunks):
-        spans = sentence_spans(chunk.text)
+        spans = spans_of(chunk) if spans_of is not None else None
+        if spans is None:
+            spans = sentence_spans(chunk.text)
         for i, (start, end) in enumerate(spans):
             text = chunk.text[start:end]
             if len(text) < MIN_SENTENCE_CHARS:

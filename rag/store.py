@@ -8,7 +8,8 @@ Layout of ``index_dir``::
 
 The vector file is whatever the index's ``VectorStore`` writes (rag.vector_store);
 the manifest's ``index`` record names its kind and search parameters. Each chunk row
-lists its answer units (``rag.units``; offsets relative to the chunk, terms), and
+lists its sentences and answer units (``rag.units``; offsets relative to the chunk,
+terms), and
 ``unit_vectors.npy`` holds their vectors in that order (float16), so an answer costs
 no embedding beyond the question's. Each document row lists its page furniture
 (``rag.furniture``: menus, footers, other stories; document offsets). The sentence
@@ -106,11 +107,17 @@ def _write_version(data: IndexData, folder: Path) -> None:
         index.set_terms(data.terms)
     files = [*index.save(folder), *TABLE_FILES]
     units = data.units or [[] for _ in data.chunks]
+    sentences = data.sentence_spans or [[] for _ in data.chunks]
     write_jsonl(
         folder / "chunks.jsonl",
         (
-            {**asdict(c), "terms": t, "units": [u.to_row() for u in us]}
-            for c, t, us in zip(data.chunks, data.terms, units, strict=True)
+            {
+                **asdict(c),
+                "terms": t,
+                "units": [u.to_row() for u in us],
+                "sentences": [list(span) for span in ss],
+            }  # fmt: skip
+            for c, t, us, ss in zip(data.chunks, data.terms, units, sentences, strict=True)
         ),
     )
     unit_vectors = data.unit_vectors
@@ -231,6 +238,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         vectors = index.reconstruct()
         unit_vectors = load_rows(version / "unit_vectors.npy")
         units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
+        spans = [[(int(s), int(e)) for s, e in row.pop("sentences")] for row in chunk_rows]
         sentences = load_store(version, dim=manifest["model"]["dim"], where=str(index_dir))
         marked = {
             row["doc_id"]: tuple((int(s), int(e)) for s, e in row.pop("furniture"))
@@ -265,6 +273,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         index_kind=manifest.get("index", {}).get("requested", "auto"),
         vector_store=index,
         units=units,
+        sentence_spans=spans,
         unit_vectors=unit_vectors,
         furniture=marked,
         sentences=sentences,

@@ -15,11 +15,13 @@ import pytest
 from conftest import gold_items
 
 import rag
+from rag import indexing, sentence_candidates
 from rag.errors import IndexCorruptedError, IndexMismatchError
 from rag.indexing import update_index
 from rag.sentence_answerer import SentenceAnswerer
 from rag.sentence_candidates import embedded_texts
 from rag.sentence_store import KEYS_FILE, VECTORS_FILE, text_key
+from rag.sentences import sentence_spans
 from rag.store import CURRENT, load_index
 from rag.textnorm import detect_lang
 from rag.types import Document
@@ -155,3 +157,19 @@ def test_without_store_sentence_vectors_the_build_skips_them_and_answers_still_c
     answer = _answer(qa, SentenceAnswerer(counting, settings), PLEDGE_Q, data)
     assert "삼성전자" in answer.text
     assert counting.texts_embedded > 0
+
+
+def test_stored_sentences_spare_an_update_and_an_answer_the_splitting(qa, monkeypatch):
+    data = qa.data
+    assert data.sentence_spans == [sentence_spans(c.text) for c in data.chunks]
+
+    def no_split(text):
+        raise AssertionError("a stored chunk was split into sentences again")
+
+    monkeypatch.setattr(sentence_candidates, "sentence_spans", no_split)
+    monkeypatch.setattr(indexing, "sentence_spans", no_split)
+    updated, report = update_index(data, embedder=qa.embedder, settings=qa.settings)
+    assert report.sentences_embedded == 0
+    assert set(updated.sentences.rows) == set(data.sentences.rows)
+    answer = _answer(qa, SentenceAnswerer(qa.embedder, qa.settings), PLEDGE_Q, updated)
+    assert "삼성전자" in answer.text
