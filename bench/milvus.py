@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import scale_data
+from bench.workload import current_rss_mb as rss_mb
+from bench.workload import rss_mb as peak_rss_mb
 
 RESULTS = Path(__file__).parent / "results" / "milvus.json"
 POOL = 50
@@ -128,22 +130,6 @@ def _loader(system: str):
 def _close(index) -> None:
     if hasattr(index, "close"):
         index.close()
-
-
-def rss_mb() -> float:
-    return _status("VmRSS:")
-
-
-def peak_rss_mb() -> float:
-    return _status("VmHWM:")
-
-
-def _status(key: str) -> float:
-    with open("/proc/self/status", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def machine() -> dict:

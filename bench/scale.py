@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from eval.machine import machine
 
 from . import scale_data, scale_report
+from .workload import current_rss_mb
 
 log = logging.getLogger("bench.scale")
 
@@ -204,7 +205,7 @@ def _ivf(kind: str, dim: int, nlist: int) -> faiss.Index:
 
 def _sweep(kind, params, make, vs, truth, truth_real, settings, budget) -> Iterator[dict]:
     """Build once, then search at each search-time setting (efSearch or nprobe)."""
-    rss0 = _rss_mb()
+    rss0 = current_rss_mb()
     t0 = time.perf_counter()
     index = make()
     if not index.is_trained:
@@ -224,7 +225,8 @@ def _sweep(kind, params, make, vs, truth, truth_real, settings, budget) -> Itera
         yield base
         return
     base.update(
-        index_mb=round(_serialised_bytes(index) / 2**20, 1), rss_delta_mb=round(_rss_mb() - rss0, 1)
+        index_mb=round(_serialised_bytes(index) / 2**20, 1),
+        rss_delta_mb=round(current_rss_mb() - rss0, 1),
     )
     for setting in settings:
         _set_search(index, kind, setting)
@@ -313,14 +315,6 @@ def _serialised_bytes(index: faiss.Index) -> int:
     faiss.write_index(index, writer)
     del writer
     return total[0]
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _machine() -> dict:

@@ -25,6 +25,17 @@ log = logging.getLogger("bench.workload")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def current_rss_mb() -> float:
+    """Resident memory of this process now, in MiB (``VmRSS``; NaN where unreadable)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return float("nan")
+
+
 def rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB.
 
