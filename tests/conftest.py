@@ -16,6 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
 
 
+def live_version(index_dir: Path) -> Path:
+    """The folder of the index's live version (what CURRENT names)."""
+    return index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def set_format_version(index_dir: Path, version: int) -> None:
+    """Stamp the live manifest with another format version, as an older rag wrote it."""
+    path = live_version(index_dir) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["format_version"] = version
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def gold_items(path: Path = ROOT / "eval" / "gold.jsonl") -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]

@@ -9,10 +9,11 @@ import json
 import shutil
 
 import pytest
+from conftest import live_version, set_format_version
 
 import rag
 from rag.errors import IndexMismatchError
-from rag.store import CURRENT, FORMAT_VERSION, MANIFEST
+from rag.store import FORMAT_VERSION, MANIFEST
 
 
 @pytest.fixture(scope="module")
@@ -77,24 +78,19 @@ def test_units_are_stored_with_the_index_and_cover_every_chunk(qa):
 
 
 def test_an_old_format_index_is_refused_then_rebuilt_by_rag_index(index_copy, corpus_dir):
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    manifest["format_version"] = 1
-    (version / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    set_format_version(index_copy, 1)
     with pytest.raises(IndexMismatchError, match="rebuilds an older index in place"):
         rag.open(index_copy)
     qa = rag.build([corpus_dir], index_dir=index_copy)
     assert qa.data.units and rag.open(index_copy).data.chunks == qa.data.chunks
-    new_version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    new_manifest = json.loads((new_version / MANIFEST).read_text(encoding="utf-8"))
+    new_manifest = json.loads((live_version(index_copy) / MANIFEST).read_text(encoding="utf-8"))
     assert new_manifest["format_version"] == FORMAT_VERSION
 
 
 def test_a_missing_unit_vector_file_is_reported_as_damage(index_copy):
     from rag.errors import IndexCorruptedError
 
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    (version / "unit_vectors.npy").unlink()
+    (live_version(index_copy) / "unit_vectors.npy").unlink()
     with pytest.raises(IndexCorruptedError):
         rag.open(index_copy)
     shutil.rmtree(index_copy)

@@ -9,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import live_version as _live
+from conftest import set_format_version
 
 import rag
 from rag.loaders import load_bytes
@@ -36,10 +38,6 @@ def test_control_characters_are_stripped_not_fatal(qa):
 def test_missing_index_says_how_to_build(tmp_path):
     with pytest.raises(rag.IndexNotFoundError, match="rag index"):
         rag.open(tmp_path / "nothing-here")
-
-
-def _live(index_dir):
-    return index_dir / (index_dir / CURRENT).read_text(encoding="utf-8").strip()
 
 
 def test_truncated_faiss_file_is_detected(index_copy):
@@ -74,10 +72,7 @@ def test_index_with_other_dimension_is_refused(index_copy):
 
 
 def test_other_format_version_is_refused(index_copy):
-    manifest_path = _live(index_copy) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["format_version"] = 99
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    set_format_version(index_copy, 99)
     with pytest.raises(rag.IndexMismatchError, match="format version 99"):
         rag.open(index_copy)
 

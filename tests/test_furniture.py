@@ -3,9 +3,8 @@ the marks the index keeps, and both answerers on questions inside and outside th
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from conftest import set_format_version
 
 import rag
 from rag.answer import Scored, UnitAnswerer
@@ -15,7 +14,6 @@ from rag.errors import IndexMismatchError
 from rag.furniture import classify, furniture_spans, is_furniture, share
 from rag.loaders import load_documents
 from rag.sentence_answerer import Candidate, _prefer_body
-from rag.store import CURRENT, MANIFEST
 from rag.textnorm import normalize
 
 NEWS_PAGE = normalize(
@@ -153,10 +151,7 @@ def test_the_index_keeps_the_marks(qa, built_index) -> None:
 
 
 def test_an_index_without_marks_is_refused_with_the_fix(index_copy) -> None:
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    manifest["format_version"] = 2
-    (version / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    set_format_version(index_copy, 2)
     with pytest.raises(IndexMismatchError, match="page furniture since format 3.*rag index"):
         rag.open(index_copy)
 

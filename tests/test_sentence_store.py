@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import gold_items
+from conftest import gold_items, live_version, set_format_version
 
 import rag
 from rag import indexing, sentence_candidates
@@ -22,7 +22,7 @@ from rag.sentence_answerer import SentenceAnswerer
 from rag.sentence_candidates import embedded_texts
 from rag.sentence_store import KEYS_FILE, VECTORS_FILE, text_key
 from rag.sentences import sentence_spans
-from rag.store import CURRENT, load_index
+from rag.store import load_index
 from rag.textnorm import detect_lang
 from rag.types import Document
 
@@ -123,8 +123,7 @@ def test_an_update_embeds_only_the_new_document_and_drops_removed_text(qa):
     ],
 )
 def test_damaged_sentence_files_are_reported(index_copy, name, damage):
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    damage(version / name)
+    damage(live_version(index_copy) / name)
     with pytest.raises(IndexCorruptedError, match="sentence vectors|inconsistent|SHA-256"):
         load_index(index_copy)
     with pytest.raises(IndexCorruptedError, match="rag index"):
@@ -132,16 +131,12 @@ def test_damaged_sentence_files_are_reported(index_copy, name, damage):
 
 
 def test_the_manifest_checks_the_sentence_files(index_copy):
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((live_version(index_copy) / "manifest.json").read_text(encoding="utf-8"))
     assert {KEYS_FILE, VECTORS_FILE} <= set(manifest["files"])
 
 
 def test_an_index_without_sentence_vectors_is_refused_then_rebuilt(index_copy, corpus_dir):
-    version = index_copy / (index_copy / CURRENT).read_text(encoding="utf-8").strip()
-    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    manifest["format_version"] = 3
-    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    set_format_version(index_copy, 3)
     with pytest.raises(IndexMismatchError, match="sentence vectors since format 4.*rag index"):
         rag.open(index_copy)
     rag.build([corpus_dir], index_dir=index_copy)
