@@ -64,17 +64,20 @@ def build(
     prune: bool = False,
     progress: bool = False,
     settings: Settings | None = None,
+    embedder: Embedder | None = None,
     **overrides: Any,
 ) -> QA:
     """Build the index at ``index_dir`` from ``paths``, or update it in place.
 
     Only new or changed documents are embedded. ``prune`` also removes indexed
-    documents that are not among ``paths``; ``rebuild`` starts from empty.
+    documents that are not among ``paths``; ``rebuild`` starts from empty. ``embedder``
+    replaces the configured model's local ``Embedder`` for this build (the same model
+    elsewhere, e.g. ``rag.ray_embedding.RayEmbedder``).
     """
     settings = (settings or Settings.from_env()).with_overrides(**overrides)
     index_dir = Path(index_dir)
     docs = load_documents(paths)
-    embedder = embedder_for(settings)
+    embedder = embedder or embedder_for(settings)
     old = None if rebuild else _existing(index_dir, embedder, settings)
     qa = QA(index_dir, old or empty_index(embedder, settings), embedder, settings)
     removed = set(qa.data.documents) - {d.doc_id for d in docs} if prune else set()

@@ -21,6 +21,7 @@ from .config import Answerer, Mode
 from .errors import RagError
 
 log = logging.getLogger("rag")
+LOCAL_RAY = "local"  # ``--ray`` without an address
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +76,11 @@ def _add_index(sub) -> None:
     s.add_argument("--rebuild", action="store_true", help="start from an empty index")
     s.add_argument("--prune", action="store_true", help="drop indexed documents not in PATHS")
     s.add_argument("--if-missing", action="store_true", help="do nothing if an index exists")
+    ray = "embed on Ray: a local Ray (127.0.0.1) or the cluster at ADDRESS (auto, host:port, "
+    s.add_argument("--ray", nargs="?", const=LOCAL_RAY, default=None, metavar="ADDRESS",
+                   help=ray + "ray://host:port); give PATHS before it. Needs '.[ray]'")  # fmt: skip
+    workers = "Ray embedding workers (default: one per GPU, else one per CPU)"
+    s.add_argument("--ray-workers", type=int, default=None, metavar="N", help=workers)
     s.set_defaults(func=_cmd_index)
 
 
@@ -154,15 +160,37 @@ def _cmd_index(args: argparse.Namespace) -> int:
         print(f"index already at {args.index_dir}; skipping (drop --if-missing to update)")
         return 0
     started = time.perf_counter()
-    qa = rag.build(
-        args.paths, index_dir=args.index_dir, rebuild=args.rebuild, prune=args.prune, progress=True
-    )
+    build = dict(index_dir=args.index_dir, rebuild=args.rebuild, prune=args.prune, progress=True)
+    if args.ray is None:
+        qa = rag.build(args.paths, **build)
+    else:
+        qa = _build_on_ray(args, build)
     data = qa.data
     print(
         f"indexed {len(data.documents)} documents, {len(data.chunks)} chunks "
         f"into {args.index_dir} in {time.perf_counter() - started:.1f}s"
     )
     return 0
+
+
+def _build_on_ray(args: argparse.Namespace, build: dict):
+    """``rag.build`` with the embedding on a Ray actor pool (rag.ray_embedding)."""
+    from rag.config import Settings
+    from rag.ray_embedding import RayEmbedder, import_ray, ray_session
+
+    import_ray()  # the missing extra is named before anything is read or loaded
+    address = None if args.ray == LOCAL_RAY else args.ray
+    if address is not None and address != "auto" and ":" not in address:
+        raise RagError(
+            f"--ray {address!r} is not a Ray address (auto, host:port, ray://host:port); "
+            f"put the paths before --ray (rag index {address} --ray) or use --ray=ADDRESS."
+        )
+    import rag
+
+    with ray_session(address=address, verbose=args.verbose):
+        settings = Settings.from_env()
+        embedder = RayEmbedder(settings=settings, workers=args.ray_workers)
+        return rag.build(args.paths, settings=settings, embedder=embedder, **build)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:

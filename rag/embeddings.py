@@ -34,7 +34,14 @@ class ModelInfo:
 class Embedder:
     """Wraps a sentence-transformers model; one instance per process is enough."""
 
-    def __init__(self, name: str, *, cache_dir: Path | None = None, precision: str = "fp32"):
+    def __init__(
+        self,
+        name: str,
+        *,
+        cache_dir: Path | None = None,
+        precision: str = "fp32",
+        device: str = "cpu",  # "cuda" on a GPU worker of rag.ray_embedding
+    ):
         from .models import resolve_model
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,7 +49,7 @@ class Embedder:
         self.name = name
         self.path = resolve_model(name, cache_dir=cache_dir)
         self.precision = _pick_precision(precision)
-        self._model = _load(self.path, self.precision)
+        self._model = _load(self.path, self.precision, device)
         self._lock = threading.Lock()  # torch on 2 cores: one forward pass at a time
         get_dim = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
@@ -137,11 +144,13 @@ def _late_pool(model, texts: list[str], spans: list[list[tuple[int, int]]]):
         return_tensors="pt",
     )
     offsets = enc.pop("offset_mapping")  # (b, L, 2) character offsets into ``full``
+    mask = enc["attention_mask"]
+    enc = {k: v.to(model.device) for k, v in enc.items()}
     head = torch.nn.Sequential(*list(model)[2:])  # Dense layers and Normalize after pooling
     with torch.inference_mode():
         out = model(dict(enc))
-        tokens = out["token_embeddings"].float()  # (b, L, hidden)
-        doc_vecs = _unit_rows(out["sentence_embedding"].float().numpy())
+        tokens = out["token_embeddings"].float().cpu()  # (b, L, hidden)
+        doc_vecs = _unit_rows(out["sentence_embedding"].float().cpu().numpy())
         unit_vecs = []
         for row, text_spans in enumerate(spans):
             if not text_spans:
@@ -155,12 +164,13 @@ def _late_pool(model, texts: list[str], spans: list[list[tuple[int, int]]]):
                 & (tok_end > tok_start)[None, :]
             ).float()  # (k, L): token j overlaps span i
             empty = inside.sum(1) == 0
-            inside[empty] = enc["attention_mask"][row].float()  # cut off by truncation: whole text
+            inside[empty] = mask[row].float()  # cut off by truncation: whole text
             pooled = (inside @ tokens[row]) / inside.sum(1, keepdim=True)
             param = next(head.parameters(), None)
             dtype = param.dtype if param is not None else torch.float32
-            vecs = head({"sentence_embedding": pooled.to(dtype)})["sentence_embedding"]
-            unit_vecs.append(_unit_rows(vecs.float().numpy()))
+            pooled = pooled.to(model.device, dtype)
+            vecs = head({"sentence_embedding": pooled})["sentence_embedding"]
+            unit_vecs.append(_unit_rows(vecs.float().cpu().numpy()))
     return doc_vecs, unit_vecs
 
 
@@ -194,13 +204,13 @@ def _pick_precision(precision: str) -> str:
     return "bf16" if cpu_supports_bf16() else "fp32"
 
 
-def _load(path: str, precision: str):
+def _load(path: str, precision: str, device: str = "cpu"):
     from sentence_transformers import SentenceTransformer
 
     # bf16 weights are read as bf16, so the fp32 copy never exists (less peak memory).
     kwargs = {"model_kwargs": {"dtype": "bfloat16"}} if precision == "bf16" else {}
     try:
-        model = SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs)
+        model = SentenceTransformer(path, device=device, local_files_only=True, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
             f"Could not load embedding model {path!r}: {exc}. For the default model run "
