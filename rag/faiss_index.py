@@ -12,7 +12,8 @@ query embeddings (HNSW at efSearch=256 did not: 0.91 at 100k, and 0.80 on
 the clustered synthetic set at 1M). HNSW stays available by name. The rule and
 its numbers come from ``python -m bench.scale`` (docs/performance.md, "Scale").
 The kind and its search parameters go into the manifest and are applied again
-on load.
+on load; for IVF also what an update measures drift against, since an update adds to
+the trained index instead of training again (``rag.ivf_update``).
 """
 
 from __future__ import annotations
@@ -135,7 +136,33 @@ def build(
         index = faiss.IndexFlatIP(dim)
     if n:
         index.add(vectors)
+    if chosen == "ivf":  # what an update compares drift against (rag.ivf_update)
+        params["trained_n"] = n
+        params["trained_imbalance"] = round(float(index.invlists.imbalance_factor()), 4)
+        params["fit_floor"] = fit_floor(index, vectors)
+        params["poor_fit_n"] = 0
     return FaissStore(index, chosen, params)
+
+
+FIT_PERCENTILE = 1  # the fit floor: all but this percentage of training vectors reach it
+FIT_SAMPLE = 10_000
+
+
+def centroid_fit(index: faiss.Index, vectors: np.ndarray) -> np.ndarray:
+    """Each vector's inner product with its nearest IVF centroid: (n,) float32."""
+    if not len(vectors):
+        return np.zeros(0, np.float32)
+    quantizer = faiss.extract_index_ivf(index).quantizer
+    return quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)[0][:, 0]
+
+
+def fit_floor(index: faiss.Index, vectors: np.ndarray) -> float:
+    """How close the centroids sit to the training vectors: the 1st percentile of their fit.
+    Vectors added later below it are ones the trained lists do not describe well."""
+    rows = np.random.default_rng(0).permutation(len(vectors))[:FIT_SAMPLE]
+    return round(
+        float(np.percentile(centroid_fit(index, vectors[np.sort(rows)]), FIT_PERCENTILE)), 4
+    )
 
 
 def _apply_search_params(index: faiss.Index, kind: str, params: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 from . import vector_store
 from .embeddings import ModelInfo
 from .furniture import Spans, is_furniture, share
+from .ivf_rows import IvfRows
 from .sentence_store import SentenceStore
 from .types import Chunk, Document
 from .units import StoredUnit
@@ -27,7 +28,8 @@ class IndexData:
     documents: dict[str, Document]
     chunks: list[Chunk]
     terms: list[list[str]]
-    vectors: np.ndarray  # (n_chunks, dim) float32, normalised
+    # (n_chunks, dim) float32, normalised; for an IVF index, rows read from it (rag.ivf_rows)
+    vectors: np.ndarray | IvfRows
     chunking: dict = field(default_factory=dict)
     index_kind: str = "auto"
     vector_store: VectorStore | None = None

@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import ivf_update
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
+from .faiss_index import KINDS, FaissStore, choose_kind
 from .furniture import VERSION as FURNITURE_VERSION
 from .furniture import Spans, furniture_spans
+from .ivf_rows import IvfRows
 from .sentence_candidates import SpansOf, embedded_texts
 from .sentence_store import build_store
 from .sentences import sentence_spans
@@ -33,6 +36,7 @@ from .store import IndexData
 from .terms import terms
 from .types import Chunk, Document
 from .units import StoredUnit, answer_units
+from .vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +138,31 @@ def update_index(
         sentences=sentences,
         sentence_spans=spans,
     )
+    data.vector_store = _updated_store(old, _kept_rows(old, documents, rechunk), vectors)
+    if data.vector_store is not None:  # the index holds the vectors: no second copy
+        data.vectors = IvfRows(data.vector_store.index)
     return data, report
+
+
+def _kept_rows(old: IndexData, documents: dict[str, Document], rechunk: set[str]) -> list[int]:
+    """Old rows that stay as they are; they come first in the new index, in this order."""
+    return [
+        row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk
+    ]
+
+
+def _updated_store(old: IndexData, kept_rows: list[int], vectors: np.ndarray) -> VectorStore | None:
+    """The old trained IVF index updated in place of a rebuild (rag.ivf_update), when it fits.
+
+    None leaves the build to ``IndexData.search_index``: other kinds, a kind change by size
+    (``auto``), or drift past the retraining bounds.
+    """
+    store = old.vector_store
+    if not isinstance(store, FaissStore) or len(store) != len(old.chunks):
+        return None
+    if old.index_kind not in ("auto", *KINDS) or choose_kind(len(vectors), old.index_kind) != "ivf":
+        return None
+    return ivf_update.update(store, np.asarray(kept_rows, np.int64), vectors[len(kept_rows) :])
 
 
 def _assemble(
@@ -147,9 +175,7 @@ def _assemble(
     progress: bool,
 ) -> tuple[list[Chunk], list[list[str]], np.ndarray, int, int, list, np.ndarray, list]:
     known = {_text_key(c.text): row for row, c in enumerate(old.chunks)}
-    kept_rows = [
-        row for row, c in enumerate(old.chunks) if c.doc_id in documents and c.doc_id not in rechunk
-    ]
+    kept_rows = _kept_rows(old, documents, rechunk)
     new_chunks = [
         c
         for doc_id in sorted(rechunk)
@@ -179,7 +205,13 @@ def _assemble(
     rows += [_old_row(old, r) if r is not None else next(fresh_rows) for r in reuse_rows]
     chunks = [old.chunks[r] for r in kept_rows] + new_chunks
     dim = embedder.dim
-    vectors = np.stack([r[0] for r in rows]) if rows else np.zeros((0, dim), np.float32)
+    vectors = np.zeros((len(rows), dim), np.float32)
+    is_old = np.array([r[0] is None for r in rows], dtype=bool)
+    old_rows = np.asarray(kept_rows + [r for r in reuse_rows if r is not None], np.int64)
+    if len(old_rows):  # one gather: old.vectors may be rows of an IVF index (rag.ivf_rows)
+        vectors[is_old] = old.vectors[old_rows]
+    if not is_old.all():
+        vectors[~is_old] = np.stack([r[0] for r in rows if r[0] is not None])
     unit_vectors = [r[2] for r in rows]
     all_units = np.concatenate(unit_vectors) if unit_vectors else np.zeros((0, dim))
     return (
@@ -206,13 +238,14 @@ def _furniture(old: IndexData, documents: dict[str, Document], marked: set[str])
 
 
 def _old_row(old: IndexData, row: int) -> tuple:
-    """A chunk's vector, units, unit vectors, terms and sentences as the old index has them."""
+    """A chunk's units, unit vectors, terms and sentences as the old index has them; its
+    vector (None here) is gathered with the others' in one call."""
     units, unit_vectors = old.chunk_units(row)
     vectors = np.asarray(unit_vectors, np.float32)
     spans = old.chunk_sentence_spans(old.chunks[row])
     if spans is None:  # an IndexData made in memory without them
         spans = sentence_spans(old.chunks[row].text)
-    return old.vectors[row], units, vectors, old.terms[row], spans
+    return None, units, vectors, old.terms[row], spans
 
 
 def _spans_by_row(chunks: list[Chunk], spans: list[list[tuple[int, int]]]) -> SpansOf:

@@ -21,7 +21,9 @@ A save writes a new version folder completely, fsyncs it, then swaps CURRENT
 with ``os.replace``; a crash at any point leaves CURRENT naming a complete
 version. The manifest carries SHA-256 checksums of every file, checked on
 load. Nothing is pickled: JSON lines, FAISS's own format, or ``.npy`` without pickle
-(memory-mapped on load). ``IndexData``, the index in memory, is in ``rag.index_data``.
+(memory-mapped on load). The chunk vectors of an IVF index are read by row from the index
+itself (``rag.ivf_rows``), not held twice. ``IndexData``, the index in memory, is in
+``rag.index_data``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ from .atomic_files import (
 )
 from .embeddings import ModelInfo
 from .errors import IndexCorruptedError, IndexMismatchError, IndexNotFoundError
+from .faiss_index import FaissStore
 from .index_data import IndexData
+from .ivf_rows import IvfRows
 from .sentence_store import (
     KEYS_FILE,
     VECTORS_FILE,
@@ -235,7 +239,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         index = vector_store.load(version, manifest.get("index", {}))
         chunk_rows = read_jsonl(version / "chunks.jsonl")
         doc_rows = read_jsonl(version / "documents.jsonl")
-        vectors = index.reconstruct()
+        vectors = _vectors_of(index)
         unit_vectors = load_rows(version / "unit_vectors.npy")
         units = [[StoredUnit.from_row(u) for u in row.pop("units")] for row in chunk_rows]
         spans = [[(int(s), int(e)) for s, e in row.pop("sentences")] for row in chunk_rows]
@@ -267,7 +271,7 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         documents={row["doc_id"]: Document(**row) for row in doc_rows},
         chunks=chunks,
         terms=terms,
-        vectors=np.asarray(vectors, dtype=np.float32),
+        vectors=vectors,
         chunking=manifest.get("chunking", {}),
         # What was asked for ("auto" unless set), so a grown index can change kind.
         index_kind=manifest.get("index", {}).get("requested", "auto"),
@@ -278,3 +282,10 @@ def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: boo
         furniture=marked,
         sentences=sentences,
     )
+
+
+def _vectors_of(index: vector_store.VectorStore) -> np.ndarray | IvfRows:
+    """IVF-Flat holds the exact vectors: read rows from it rather than keep a second copy."""
+    if isinstance(index, FaissStore) and index.kind == "ivf":
+        return IvfRows(index.index)
+    return np.asarray(index.reconstruct(), dtype=np.float32)
