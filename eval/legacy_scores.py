@@ -32,8 +32,11 @@ def legacy_metrics(
     q_vectors: dict,
     embedder,
     settings: Settings,
+    *,
+    refused: set[str] = frozenset(),
 ) -> dict:
-    """The same figures as ``scorer_metrics.split_metrics`` for the previous answerer."""
+    """The same figures as ``scorer_metrics.split_metrics`` for the previous answerer;
+    ``refused``: questions refused before scoring (``unmentioned_refusals``)."""
     answerer = LegacyAnswerer(embedder, settings)
     per_source: dict[str, list] = {}
     for r in tqdm(rows, desc="previous answerer"):
@@ -48,6 +51,8 @@ def legacy_metrics(
             cands = [c for c in cands if pattern.search(c.text)]
         ranked = answerer._score(ex.question, cands, q, docs)
         best = ranked[0].similarity if ranked else -1.0
+        if ex.qid in refused:
+            best = -2.0  # refused before scoring, below every scored question
         holds = False
         if ranked and ex.answer is not None:
             key, a_start, a_end = ex.answer

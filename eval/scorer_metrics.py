@@ -9,8 +9,23 @@ import numpy as np
 
 from rag.answer_features import FEATURES
 from rag.answer_scorer import AnswerScorer
+from rag.constraints import unmentioned
 
+from .answer_data import Dataset
 from .scorer_rows import Rows
+
+
+def unmentioned_refusals(data: Dataset, rows: Sequence[Rows]) -> set[str]:
+    """Questions both answerers refuse before scoring (rag.refusals): a year, number,
+    ordinal, place or name that no offered passage's whole article mentions."""
+    out = set()
+    for r in rows:
+        ex = r.example
+        articles = dict.fromkeys(data.passages[k].document for k in ex.passages)
+        texts = [data.documents[a] for a in articles if a in data.documents]
+        if texts and unmentioned(ex.question, texts):
+            out.add(ex.qid)
+    return out
 
 
 def best(scorer: AnswerScorer, r: Rows) -> tuple[float, int | None]:
@@ -52,18 +67,24 @@ def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | Non
     return round(float((pos > neg).mean() + 0.5 * (pos == neg).mean()), 4)
 
 
-def split_metrics(scorer: AnswerScorer, rows: Sequence[Rows]) -> dict:
-    out = {"all": _metrics(scorer, rows)}
+def split_metrics(
+    scorer: AnswerScorer, rows: Sequence[Rows], *, refused: set[str] = frozenset()
+) -> dict:
+    """``refused``: questions refused before scoring (``unmentioned_refusals``)."""
+    out = {"all": _metrics(scorer, rows, refused)}
     for source in sorted({r.example.source for r in rows}):
-        out[source] = _metrics(scorer, [r for r in rows if r.example.source == source])
+        out[source] = _metrics(scorer, [r for r in rows if r.example.source == source], refused)
     return out
 
 
-def _metrics(scorer: AnswerScorer, rows: Sequence[Rows]) -> dict:
+def _metrics(scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str]) -> dict:
     t = scorer.refusal_threshold
     answerable, unanswerable = [], []
     for r in rows:
-        (answerable if r.example.answer is not None else unanswerable).append((r, *best(scorer, r)))
+        p, i = best(scorer, r)
+        if r.example.qid in refused:
+            p = -1.0  # below any threshold, and below every scored question for the AUROC
+        (answerable if r.example.answer is not None else unanswerable).append((r, p, i))
     answered = [(r, i) for r, p, i in answerable if p >= t]
     chars = [r.spans[i][2] - r.spans[i][1] for r, i in answered if i is not None]
     sentence_chars = [_sentence_len(r, i) for r, i in answered if i is not None]

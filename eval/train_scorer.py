@@ -28,7 +28,7 @@ from rag.config import Settings
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
 from .legacy_scores import legacy_metrics
-from .scorer_metrics import choose_threshold, split_metrics
+from .scorer_metrics import choose_threshold, split_metrics, unmentioned_refusals
 from .scorer_report import write_docs
 from .scorer_rows import RowBuilder, Rows, constructed
 from .scorer_vectors import ScorerVectors
@@ -157,20 +157,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, context, vectors = build_rows(data, settings)
     scorer, chosen = train(rows)
     test_rows = [r for r in rows if r.example.split == "test"]
+    val_rows = [r for r in rows if r.example.split == "val"]
+    refused = unmentioned_refusals(data, [r for r in rows if r.example.split != "train"])
     results = {
         "features": list(FEATURES),
         "weights": dict(zip(FEATURES, (round(float(v), 4) for v in scorer.weights), strict=True)),
         "chosen_on_validation": chosen,
         "counts": _counts(rows),
-        "val": split_metrics(scorer, [r for r in rows if r.example.split == "val"]),
-        "test": split_metrics(scorer, test_rows),
+        "val": split_metrics(scorer, val_rows, refused=refused),
+        "test": split_metrics(scorer, test_rows, refused=refused),
+        "unmentioned_refusals_test": _rule_shares(test_rows, refused),
         "seconds": round(time.perf_counter() - started, 1),
         "model": settings.model,
         "precision": settings.precision,
     }
     if args.legacy:
         results["previous_answerer_test"] = legacy_metrics(
-            test_rows, data, context["passages"], context["questions"], vectors.cached, settings
+            test_rows,
+            data,
+            context["passages"],
+            context["questions"],
+            vectors.cached,
+            settings,
+            refused=refused,
         )
     print(json.dumps({k: results[k] for k in ("chosen_on_validation", "test")}, indent=1))
     if args.check:
@@ -186,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.results.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
     write_docs(args.docs, results)
     return 0
+
+
+def _rule_shares(rows: list[Rows], refused: set[str]) -> dict:
+    """Share of each kind of question the unmentioned-specifics rule refuses on its own."""
+    kinds: dict[str, list[bool]] = {}
+    for r in rows:
+        kinds.setdefault(r.example.kind, []).append(r.example.qid in refused)
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())}
 
 
 def _counts(rows: list[Rows]) -> dict:

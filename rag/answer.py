@@ -31,12 +31,12 @@ from .answer_scorer import AnswerScorer
 from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
+from .refusals import refusal, unmentioned_specifics
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
 from .textnorm import fold
 from .types import Answer, Citation, Document, Hit, Lang
 
-REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
 FOOTNOTE_REF = re.compile(r"\S\*")  # "기업*": the sentence has a footnote
 # The article is quoted alone when its best unit is at least this fraction as likely to
 # answer as the best furniture unit: "within a factor of two", set a priori, not fitted
@@ -79,6 +79,10 @@ class UnitAnswerer:
         """``query_vector`` embeds ``search_query`` (for a follow-up it carries the previous
         question), so units are scored against what was searched; ``question`` decides
         the answer type."""
+        missing = unmentioned_specifics(question, hits, data.documents)
+        if missing:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           unmentioned=missing)  # fmt: skip
         info = question_info(question, search_query=search_query)
         scored = self.score(info, hits, query_vector=query_vector, data=data)
         best = max((s.probability for s in scored), default=0.0)
@@ -138,20 +142,6 @@ class UnitAnswerer:
         if best_body < self.scorer.refusal_threshold or best_body < FURNITURE_WEIGHT * best:
             return scored
         return body
-
-
-def refusal(
-    question: str, *, lang: Lang, hits: list[Hit], search_query: str = "", confidence: float = 0.0
-) -> Answer:
-    return Answer(
-        question=question,
-        text=REFUSAL[lang],
-        refused=True,
-        lang=lang,
-        hits=hits,
-        search_query=search_query,
-        confidence=round(confidence, 4),
-    )
 
 
 def _candidates(hits: list[Hit], query_vector: np.ndarray, data: IndexData) -> list[Scored]:

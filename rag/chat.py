@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from .answer import REFUSAL
 from .errors import RagError
+from .refusals import REFUSAL
 from .terms import terms
 from .textnorm import detect_lang
 from .types import Answer, RenderingDelta

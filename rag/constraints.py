@@ -6,6 +6,10 @@ and names in the question are its constraints; the answer scorer sees what share
 of them the unit, its sentence and its document mention. English place names
 are matched in Korean text through a small gazetteer (United Kingdom -> 영국, (영)).
 
+Both answerers refuse when a constraint is mentioned in none of the documents they
+read (``unmentioned``): that catches a question with a changed year, ordinal, place or
+name, which the sentences alone would match just as well as the real one.
+
 Shortcut taken: an English name that the document does not contain and the
 gazetteer does not know is not counted (it may be spelled in Hangul there).
 """
@@ -25,7 +29,7 @@ _ORDINAL_EN = {
 }  # fmt: skip
 _ORDINAL_Q = re.compile(
     r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b|"
-    r"\b(\d+)(?:st|nd|rd|th)\b|제\s*(\d+)\s*(?:차|회)|(\d+)\s*(?:차|번째|회째)",
+    r"\b(\d+)(?:st|nd|rd|th)\b|제\s*(\d+)\s*(?:차|회)|(\d+)\s*(?:차|번째|회째|분기)",
     re.I,
 )
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]{2,}\b|\b[A-Z]{2,}\b")
@@ -33,6 +37,7 @@ _EN_STOP = frozenset(
     "The What Which Who Whom Whose When Where Why How Did Does Was Were Is Are Has Have "
     "In On At For And Of To By According Korea Korean AI".split()
 )
+_KO_QUESTION_WORDS = frozenset("누가 누구 어디 언제 무엇 어느 몇".split())  # Kiwi may tag them NNP
 # English place names -> the Korean forms a Korean text uses (full name, abbreviation).
 GAZETTEER = {
     "united kingdom": ("영국", "(영)"), "uk": ("영국", "(영)"), "britain": ("영국", "(영)"),
@@ -58,6 +63,14 @@ _PLACE_EN = re.compile(
 )
 
 
+# Korean long forms of names that texts usually shorten: a question may use either.
+SHORT_FORMS = {
+    "사우디아라비아": ("사우디",), "아랍에미리트": ("UAE", "아랍에미리트연합"),
+    "남아프리카공화국": ("남아공",), "대한민국": ("한국",), "미합중국": ("미국",),
+    "중화인민공화국": ("중국",), "유럽연합": ("EU",), "국제연합": ("유엔", "UN"),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Constraint:
     """One specific of a question: the forms any of which a text must contain."""
@@ -65,6 +78,7 @@ class Constraint:
     kind: str  # "number" | "ordinal" | "name" | "place"
     forms: tuple[str, ...]
     pattern: re.Pattern[str] | None = None
+    surface: str = ""  # as the question words it ("third", "제3차", "Germany")
 
 
 def question_constraints(question: str, *, doc_text: str = "") -> list[Constraint]:
@@ -74,28 +88,75 @@ def question_constraints(question: str, *, doc_text: str = "") -> list[Constrain
     for m in _ORDINAL_Q.finditer(question):
         word, *digits = m.groups()
         n = _ORDINAL_EN[word.lower()] if word else int(next(d for d in digits if d))
-        out.append(Constraint("ordinal", (str(n),), _ordinal_pattern(n)))
+        out.append(Constraint("ordinal", (str(n),), _ordinal_pattern(n), m.group().strip()))
         ordinal_spans.append(m.span())
     for m in _NUMBER.finditer(question):
         if any(s <= m.start() < e for s, e in ordinal_spans):
             continue
         digits = m.group().replace(",", "")
-        out.append(
-            Constraint("number", (digits,), re.compile(rf"(?<!\d){re.escape(digits)}(?!\d)"))
-        )
+        pattern = re.compile(rf"(?<!\d){re.escape(digits)}(?!\d)")
+        out.append(Constraint("number", (digits,), pattern, m.group()))
     places = set()
     for m in _PLACE_EN.finditer(question):
         key = m.group().lower()
         places.add(key)
-        out.append(Constraint("place", (m.group(), *GAZETTEER[key])))
+        out.append(Constraint("place", (m.group(), *GAZETTEER[key]), None, m.group()))
     hangul = any("\uac00" <= ch <= "\ud7a3" for ch in question)
     folded_doc = fold(doc_text)
     for name in _names(question, korean=hangul):
         if name.lower() in places or any(name.lower() in p for p in places):
             continue
         if hangul or fold(name) in folded_doc:
-            out.append(Constraint("name", (name,)))
+            out.append(Constraint("name", (name, *SHORT_FORMS.get(name, ())), None, name))
     return out
+
+
+def unmentioned(question: str, texts: list[str]) -> list[Constraint]:
+    """The constraints of ``question`` that none of ``texts`` (whole documents) mentions.
+
+    A refusal needs clearer absence than a scorer feature does, so this is more lenient
+    than ``coverage``: whole documents, not the quoted sentence (a year only in the
+    dateline still counts); spaces ignored; a name of three or more syllables also
+    matches with one character different or its last one dropped (a typo in the
+    question, a particle Kiwi left on: 빅뱅이; places are matched exactly, their
+    forms being short: (독) must not match (영)); a single-digit number does not count (a
+    text often spells it out: 한 개). The leniency was set on the validation split of
+    the scorer's data (docs/answers.md).
+    """
+    joined = "\n".join(texts)
+    folded = fold(joined)
+    compact = folded.replace(" ", "")
+    out = []
+    for c in question_constraints(question, doc_text=joined):
+        if c.kind == "number" and len(c.forms[0]) == 1:
+            continue
+        if c.pattern is not None:
+            found = bool(c.pattern.search(joined))
+        else:
+            near = _near if c.kind == "name" else _within
+            found = any(near(fold(form).replace(" ", ""), compact) for form in c.forms)
+        if not found:
+            out.append(c)
+    return out
+
+
+def _within(form: str, text: str) -> bool:
+    return form in text
+
+
+def _near(form: str, text: str) -> bool:
+    """``form`` in ``text``, or, for a word of three characters or more, one character
+    off or short."""
+    if form in text:
+        return True
+    if len(form) < 3 or not form.isalnum():
+        return False
+    if form[:-1] in text:
+        return True
+    variants = "|".join(
+        re.escape(form[:i]) + "." + re.escape(form[i + 1 :]) for i in range(len(form))
+    )
+    return re.search(variants, text) is not None
 
 
 def coverage(constraints: list[Constraint], text: str) -> float:
@@ -119,13 +180,16 @@ def _ordinal_pattern(n: int) -> re.Pattern[str]:
     korean = {1: "첫", 2: "두", 3: "세", 4: "네", 5: "다섯"}.get(n, "")
     alternatives = [
         rf"제\s*{n}\s*(차|회)",
-        rf"(?<!\d){n}\s*(차|번째|회째)",
+        rf"(?<!\d){n}\s*(차|번째|회째|분기)",  # 분기: "the fourth quarter" is 4분기
         rf"\b{n}(st|nd|rd|th)\b",
+        rf"\bQ{n}\b|(?<!\d){n}Q\b",
     ]
     if words:
         alternatives.append(rf"\b({words})\b")
     if korean:
         alternatives.append(rf"{korean}\s*번째")
+    if n == 1:
+        alternatives.append(r"첫|처음|최초")
     return re.compile("|".join(alternatives), re.I)
 
 
@@ -135,7 +199,12 @@ def _names(question: str, *, korean: bool) -> list[str]:
     if korean:
         with kiwi_lock:
             tokens = kiwi().tokenize(question)
-        return [t.form for t in tokens if (t.tag == "NNP" and len(t.form) >= 2) or t.tag == "SL"]
+        return [
+            t.form
+            for t in tokens
+            if (t.tag == "NNP" and len(t.form) >= 2 and t.form not in _KO_QUESTION_WORDS)
+            or t.tag == "SL"
+        ]
     words = []
     for m in _LATIN_NAME.finditer(question):
         if m.start() == 0 or m.group() in _EN_STOP:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .answer import UnitAnswerer, refusal
+from .answer import UnitAnswerer
 from .atomic_files import locked
 from .config import Answerer, Settings
 from .embeddings import Embedder
@@ -29,6 +29,7 @@ from .index_model import DeferredEmbedder, check_model, check_model_name
 from .indexing import UpdateReport, update_index
 from .loaders import MAX_BYTES, load_bytes, load_documents
 from .questions import check_question
+from .refusals import refusal
 from .retrieval import Mode, Retriever
 from .sentence_answerer import SentenceAnswerer
 from .store import IndexData, load_index, read_manifest, save_index

@@ -9,9 +9,11 @@ by cosine similarity to the question, with vectors computed while indexing
 (rag.sentence_store), so a warm answer embeds nothing; a short line such as
 "- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
 neighbours, since alone it says little. Shared terms add a small bonus, a
-document's own headline a penalty. The answer is refused when the question
-asks for money, a count or a date and no candidate holds one, or when the best
-similarity is under a threshold calibrated on the gold set (docs/quality.md).
+document's own headline a penalty. The answer is refused when a year, number,
+ordinal, place or name of the question is in none of the retrieved documents
+(rag.refusals), when the question asks for money, a count or a date and no
+candidate holds one, or when the best similarity is under a threshold
+calibrated on the gold set (docs/quality.md).
 When an article sentence answers nearly as well as the page furniture around it
 (rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
 look at the marks. The text is only ever quoted, never rewritten.
@@ -23,11 +25,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from .answer import FOOTNOTE_REF, make_citation, refusal
+from .answer import FOOTNOTE_REF, make_citation
 from .answer_types import required_pattern
 from .config import Settings
 from .embeddings import Embedder
 from .furniture import Spans
+from .pinpoint import single_entry
+from .refusals import refusal, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_store import SentenceStore
@@ -67,6 +71,10 @@ class SentenceAnswerer:
         follow-up, carries the previous question), so sentences are scored
         against what was searched; ``question`` decides the answer type."""
         documents = data.documents
+        missing = unmentioned_specifics(question, hits, documents)
+        if missing:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           unmentioned=missing)  # fmt: skip
         candidates = _candidates(hits, documents, data.furniture, data.chunk_sentence_spans)
         pattern = required_pattern(question)
         if pattern is not None:
@@ -80,7 +88,7 @@ class SentenceAnswerer:
                            confidence=max(best, 0.0))  # fmt: skip
         if self.settings.prefer_body:
             ranked = _prefer_body(ranked)
-        chosen = self._select(ranked, documents)
+        chosen = self._select(ranked, documents, question=question, hits=hits, data=data)
         citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
         return Answer(
             question=question,
@@ -120,10 +128,21 @@ class SentenceAnswerer:
             scored.append(replace(cand, similarity=similarity, score=score))
         return sorted(scored, key=lambda c: c.score, reverse=True)
 
-    def _select(self, ranked: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
+    def _select(
+        self,
+        ranked: list[Candidate],
+        documents: dict[str, Document],
+        *,
+        question: str = "",
+        hits: list[Hit] | None = None,
+        data: IndexData | None = None,
+    ) -> list[Candidate]:
         best = ranked[0].score
         chosen = [c for c in ranked if c.score >= best - SELECT_MARGIN]
         chosen = chosen[: self.settings.answer_max_sentences]
+        if data is not None and hits:
+            entry = single_entry(question, chosen, hits, data)
+            chosen = [entry] if entry is not None else chosen
         chosen = _with_footnotes(chosen, documents)
         return sorted(chosen, key=lambda c: (c.doc_id, c.start))
 
@@ -169,8 +188,13 @@ def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> 
 
 
 def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
+    context, context_start = cand.text, cand.start
+    doc = documents.get(cand.doc_id)
+    if cand.sentence is not None and doc is not None:
+        context_start = cand.sentence[0]
+        context = doc.text[cand.sentence[0] : cand.sentence[1]]
     return make_citation(
         n, documents, doc_id=cand.doc_id, chunk_id=cand.chunk_id, quote=cand.text,
-        start=cand.start, end=cand.end, score=cand.score, context=cand.text,
-        context_start=cand.start,
+        start=cand.start, end=cand.end, score=cand.score, context=context,
+        context_start=context_start,
     )  # fmt: skip

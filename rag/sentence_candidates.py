@@ -33,6 +33,9 @@ class Candidate:
     similarity: float = 0.0
     score: float = 0.0
     furniture: bool = False  # most of the sentence is page furniture
+    # Document offsets of the whole sentence when the candidate is one entry of it
+    # (rag.pinpoint); the citation shows that sentence as context.
+    sentence: tuple[int, int] | None = None
 
 
 def candidates(

@@ -133,3 +133,6 @@ class Answer:
     confidence: float = 0.0
     # With an LLM: the quote retold in the asker's language (``rag.llm.render``).
     rendering: Rendering | None = None
+    # A refusal's reason: the question's specifics (a year, an ordinal, a place, a name)
+    # that none of the retrieved documents mentions (``rag.refusals``).
+    unmentioned: list[str] = field(default_factory=list)

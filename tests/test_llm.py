@@ -19,11 +19,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from rag import Answer, RagError, Settings
-from rag.answer import REFUSAL
 from rag.eval_scoring import in_language
 from rag.evaluation import fallback_kind, score_answer
 from rag.llm import GENERATION_LOCK, is_available, unavailable_reason
 from rag.llm.chat_models import make_chat_model, parse_llm
+from rag.refusals import REFUSAL
 
 PLEDGE_Q = "Which companies signed the Seoul AI Business Pledge?"
 THE_14 = (

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import REFUSAL
 from rag.llm.answer_sentences import split_sentences
 from rag.llm.claims import check_answer
 from rag.llm.evidence import romanisations
@@ -19,6 +18,7 @@ from rag.llm.markers import parse_markers, strip_markers
 from rag.llm.prompt import PROMPT_VERSION, Passage, build_messages, instructions
 from rag.llm.restate import new_words, restates_question
 from rag.llm.translit import hangul_key, latin_key
+from rag.refusals import REFUSAL
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 FORUM = (CORPUS / "ai-global-forum-2024.txt").read_text(encoding="utf-8")

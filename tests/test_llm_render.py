@@ -11,9 +11,9 @@ import pytest
 from test_llm import PLEDGE_Q, THE_14, fake  # tests/ is on sys.path under pytest
 
 from rag import Answer, Rendering, RenderingDelta
-from rag.answer import REFUSAL
 from rag.chat import respond
 from rag.llm.render import REFUSED
+from rag.refusals import REFUSAL
 
 COUNT_Q = "How many AI companies made the Seoul AI Business Pledge?"
 

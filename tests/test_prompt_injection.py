@@ -16,7 +16,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 import rag
-from rag.answer import REFUSAL
+from rag.refusals import REFUSAL
 
 PLEDGE_Q = "Which companies signed the Seoul AI Business Pledge?"
 OFF_TOPIC_Q = "What is the boiling point of mercury?"

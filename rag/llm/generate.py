@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..answer import REFUSAL, refusal
 from ..errors import RagError
+from ..refusals import REFUSAL, refusal
 from ..store import IndexData
 from ..textnorm import fold
 from ..types import Answer, Hit, Lang, Rendering

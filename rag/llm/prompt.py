@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from ..answer import REFUSAL
+from ..refusals import REFUSAL
 from ..types import Lang
 
 PROMPT_VERSION = "v1"

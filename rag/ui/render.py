@@ -16,10 +16,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..chat import SearchPlan, Turn
+from ..refusals import refusal_reason
 from ..types import Answer, Citation, Document
 from .strings import text
 
 CONTEXT_CHARS = 240  # of the document shown around a cited sentence
+CLOSEST_CHARS = 300  # of each nearest passage shown under a refusal
 _MARKER = re.compile(r"\[(\d+)\]")
 _BLANK_LINES = re.compile(r"[ \t]*\n\s*")
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
@@ -116,10 +118,16 @@ def answer_html(
     """
     lang = answer.lang
     if answer.refused:
+        reason = (
+            f'<p class="rag-reason">{esc(refusal_reason(answer.unmentioned, lang))}</p>'
+            if answer.unmentioned
+            else ""
+        )
         return (
             f'<div class="rag-answer" lang="{esc(lang)}">'
             f'<div class="rag-refusal" role="status"><strong>⚠️ {esc(answer.text)}</strong>'
-            f"<p>{esc(text('refusal_hint', lang))}</p></div></div>"
+            f"{reason}<p>{esc(text('refusal_hint', lang))}</p></div>"
+            f"{closest_html(answer, documents)}</div>"
         )
     known = {c.n for c in answer.citations}
     body = _with_footnotes(answer.text, known, turn=turn, title=text("passage", lang))
@@ -140,6 +148,29 @@ def answer_html(
     return (
         f'<div class="rag-answer" lang="{esc(lang)}"><p class="rag-text">{body}</p>'
         f"{rendering}{note}{listing}{hint_html}</div>"
+    )
+
+
+def closest_html(answer: Answer, documents: Mapping[str, Document], *, n: int = 2) -> str:
+    """A refusal's nearest passages, folded and marked as not an answer, so the reader
+    can see what the documents do say about the topic."""
+    items = []
+    for hit in answer.hits[:n]:
+        chunk = hit.chunk
+        doc = documents.get(chunk.doc_id)
+        title = (doc.title if doc is not None and doc.title else "") or chunk.doc_id
+        snippet = " ".join(chunk.text.split())
+        if len(snippet) > CLOSEST_CHARS:
+            snippet = snippet[:CLOSEST_CHARS].rstrip() + "…"
+        items.append(
+            f'<li class="rag-source"><cite>{esc(title)}</cite>'
+            f'<blockquote class="rag-passage">{esc(snippet)}</blockquote></li>'
+        )
+    if not items:
+        return ""
+    return (
+        f'<details class="rag-closest"><summary>{esc(text("closest", answer.lang))}</summary>'
+        f'<ol class="rag-sources">{"".join(items)}</ol></details>'
     )
 
 

@@ -78,6 +78,7 @@ DYNAMIC = {
         "refusal_hint": "Nothing in the indexed documents answers this. "
         "Try other words, or upload a document that covers it.",
         "chars": "chars",
+        "closest": "Closest passages (not an answer)",
         "passage": "Open the cited passage",
         "searching": "🔎 Searching for: {query}",
         "searched": "Searched for:",
@@ -120,6 +121,7 @@ DYNAMIC = {
         "refusal_hint": "색인된 문서에 답이 없습니다. "
         "다른 표현으로 묻거나 관련 문서를 올려 보세요.",
         "chars": "글자",
+        "closest": "가장 가까운 구절 (답이 아님)",
         "passage": "인용 구절 열기",
         "searching": "🔎 검색 중: {query}",
         "searched": "검색어:",

@@ -1,0 +1,63 @@
+"""Refusals: the answer when the documents do not say, and why they do not.
+
+A question whose year, ordinal, place or name appears in none of the retrieved
+documents ("Who hosted the third REAIM meeting?" over the first two) is refused
+however well its sentences match, and the refusal names what was not found, so the
+reader can tell "not in these documents" from "asked about something else".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .constraints import unmentioned
+from .types import Answer, Document, Hit, Lang
+
+REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
+UNMENTIONED = {
+    "en": "None of the documents found mentions {items}.",
+    "ko": "찾은 문서 어디에도 {items}이(가) 나오지 않습니다.",
+}
+
+
+def refusal_reason(unmentioned: Sequence[str], lang: Lang) -> str:
+    """Why a refusal refused, in the answer's language: what the documents do not name."""
+    open_q, close_q = ("“", "”") if lang == "en" else ("‘", "’")
+    items = ", ".join(f"{open_q}{u}{close_q}" for u in unmentioned)
+    return UNMENTIONED.get(lang, UNMENTIONED["en"]).format(items=items)
+
+
+def refusal(
+    question: str,
+    *,
+    lang: Lang,
+    hits: list[Hit],
+    search_query: str = "",
+    confidence: float = 0.0,
+    unmentioned: Sequence[str] = (),
+) -> Answer:
+    return Answer(
+        question=question,
+        text=REFUSAL[lang],
+        refused=True,
+        lang=lang,
+        hits=hits,
+        search_query=search_query,
+        confidence=round(confidence, 4),
+        unmentioned=list(unmentioned),
+    )
+
+
+def unmentioned_specifics(
+    question: str, hits: Sequence[Hit], documents: Mapping[str, Document]
+) -> list[str]:
+    """The question's specifics (as it words them) that no document of ``hits`` mentions,
+    counting each document's title and date as well as its text."""
+    texts = []
+    for doc_id in dict.fromkeys(hit.chunk.doc_id for hit in hits):
+        doc = documents.get(doc_id)
+        if doc is not None:
+            texts.append("\n".join(filter(None, (doc.title, doc.date, doc.text))))
+    if not texts:
+        return []
+    return list(dict.fromkeys(c.surface for c in unmentioned(question, texts)))
