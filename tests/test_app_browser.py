@@ -244,9 +244,23 @@ def test_language_switch_turns_the_ui_korean(page):
     answer = _ask(page, "AI 글로벌 포럼의 총 예산은 얼마였나요?")  # Korean refusal
     expect(answer.locator(".rag-refusal")).to_contain_text("문서에서 찾을 수 없습니다")
     _shot(page, "07-korean-switch.png")
+    answer = _ask(page, "2022년 AI 글로벌 포럼은 어디에서 열렸나요?")  # a changed year
+    expect(answer.locator(".rag-reason")).to_have_text(
+        "찾은 문서 어디에도 ‘2022’이(가) 나오지 않습니다."
+    )
     page.locator("#rag-lang label", has_text="English").click()
     expect(page.locator("#rag-ask")).to_have_text("Ask")
     expect(page.locator("#rag-docs th").first).to_have_text("Title")
+    answer = _ask(page, "Who represented Germany at the AI Global Forum?")
+    expect(answer.locator(".rag-reason")).to_have_text(
+        "None of the documents found mentions “Germany”."
+    )
+    closest = answer.locator(".rag-closest")
+    expect(closest.locator("summary")).to_have_text("Closest passages (not an answer)")
+    expect(closest.locator(".rag-passage").first).not_to_be_visible()  # folded
+    closest.locator("summary").click()
+    expect(closest.locator(".rag-passage").first).to_contain_text("AI")
+    _shot(page, "13-refusal-reason.png")
 
 
 def test_korean_browser_gets_korean_labels(server, browser):
