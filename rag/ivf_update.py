@@ -23,16 +23,21 @@ from .faiss_index import FaissStore, centroid_fit, faiss, ivf_nlist
 
 log = logging.getLogger(__name__)
 
+# The bounds, from `python -m bench.ivf_update drift` (trained on 100k synthetic 768-d vectors,
+# nprobe=32, recall@10 against exact search, beside a fresh build at each size):
 # Retrain once the index holds more than RETRAIN_GROWTH times (or fewer than 1/RETRAIN_GROWTH
-# of) the vectors it was trained on: nlist = 4*sqrt(n) was chosen for the training size.
+# of) the vectors it was trained on. Growth from the same topics never cost recall (equal to
+# a fresh build up to 6x) but lists grow with n while nlist = 4*sqrt(n) stays: p95 1.7x a
+# fresh build's at 4x (1.55 vs 0.93 ms); 4x is where the ideal nlist has doubled.
 RETRAIN_GROWTH = 4.0
 # ... or once faiss's imbalance factor (sum of squared list sizes over the uniform case: the
-# expected cost of a probe) exceeds RETRAIN_IMBALANCE times its value after training.
+# expected cost of a probe) exceeds RETRAIN_IMBALANCE times its value after training. A cost
+# guard: it stayed within 0.96-1.0x in every measured scenario, new topics included.
 RETRAIN_IMBALANCE = 2.0
 # ... or once more than this share of the index was added below the training set's fit floor
-# (similarity to the nearest centroid that 99% of training vectors reach): new topics that
-# the centroids do not describe, whose neighbours straddle lists. In-distribution growth
-# stays near 1%.
+# (similarity to the nearest centroid that 99% of training vectors reach). Vectors of unseen
+# topics: recall equal to a fresh build at 4.8% of the index, 0.020 below it at 9.1%, 0.048
+# at 16.6%; same-topic growth stays under 1.6% even at 6x, so it never trips this bound.
 RETRAIN_POOR_FIT = 0.05
 
 
