@@ -311,10 +311,11 @@ def _one_machine(results: dict, best: dict) -> list[str]:
         "- **Memory per million 768-d chunks** (index alone, faiss's serialised size, scaled "
         "from the largest build measured): "
         + ", ".join(f"{k} {v:.1f} GB" for k, v in per_million.items())
-        + ". The product also keeps the exact vectors in `IndexData.vectors` (2.9 GB per "
-        "million: incremental updates and hit scores use them)",
+        + ". Besides the index the product keeps the exact vectors only for flat and HNSW "
+        "(`IndexData.vectors`, 2.9 GB per million; IVF-Flat answers them by row from its own "
+        "lists, `rag.ivf_rows`, so they are held once)",
     ]
-    total = 2.9 + per_million.get(ANN_FOR_TEXT(), 3.0)
+    total = per_million.get(ANN_FOR_TEXT(), 3.0)  # IVF-Flat: the index is the only copy
     if table:
         per_chunk = table["table_bytes_per_chunk"] + table["bm25_bytes_per_chunk"]
         lines[-1] += (
@@ -355,19 +356,20 @@ finer structure, so the nearest neighbours straddle many lists. The product serv
 queries over real text, which is clustered (topics, near-duplicate passages), so the rule
 picks IVF with nprobe=32: twice what real queries needed at 100k. The risk is stated: on
 a corpus without cluster structure IVF would lose recall; there, raise nprobe or measure
-HNSW with a larger efSearch first (`python -m bench.scale`). An update rebuilds the index,
-so IVF's faster build (k-means on a sample, one assignment pass) also counts.
+HNSW with a larger efSearch first (`python -m bench.scale`). An update adds to and removes
+from the trained IVF index without k-means ("Updating an IVF index" below) until the lists
+drift past a measured bound; the first build and a retraining cost the build time above.
 IVF-PQ shrinks the index about 20x, but its 96-byte codes cannot rank near-duplicates:
 recall@10 without re-ranking is far below target, and with exact re-ranking it needs the
-full vectors, which the product holds in RAM anyway. It pays only once those vectors are
-memory-mapped (below)."""
+full vectors, which IVF-Flat holds in RAM anyway. It pays only once those vectors are
+memory-mapped from disk (below)."""
 
 
 BEYOND_TEXT = """**The path beyond one machine.**
 
-1. *A few million chunks, still one machine:* memory-map the exact vectors (`np.load(...,
-   mmap_mode="r")`) instead of holding them twice; IVF-PQ (96 bytes per vector, measured
-   above) re-ranked against those vectors; chunk text and BM25 postings in SQLite (FTS5)
+1. *A few million chunks, still one machine:* IVF-PQ (96 bytes per vector, measured
+   above) re-ranked against the exact vectors memory-mapped from disk (`np.load(...,
+   mmap_mode="r")`); chunk text and BM25 postings in SQLite (FTS5)
    instead of Python objects.
 2. *Embedding:* shard documents across worker processes or machines (each loads the model,
    ~1.4 GB) or a GPU; `rag.indexing` already reuses vectors of unchanged chunks, so only new
@@ -379,10 +381,11 @@ BEYOND_TEXT = """**The path beyond one machine.**
    `BACKENDS`; `store.py` (crash-safe versions, checksums) and `retrieval.py` stay as they
    are. `tests/test_vector_index.py` runs the same retrieval checks over a second,
    numpy-only implementation to keep that seam honest.
-4. *Known gap:* updates rebuild the index from `IndexData.vectors`. A remote backend would
-   want `upsert`/`delete` by chunk id added to the protocol, and `reconstruct` (all vectors)
-   would stop being cheap: incremental indexing would then read only changed documents'
-   vectors."""
+4. *Updates:* the FAISS IVF index is updated in place of a rebuild (`rag.ivf_update`,
+   "Updating an IVF index" below); flat and HNSW indexes are still built again from
+   `IndexData.vectors`. A remote backend would want `upsert`/`delete` by chunk id added to
+   the protocol, and `reconstruct` (all vectors) would stop being cheap: incremental
+   indexing would then read only changed documents' vectors."""
 
 
 def _plot(runs: list[dict], path: Path) -> None:
