@@ -282,6 +282,10 @@ class MilvusStore:
         dense = self.reconstruct()[rows] @ query_vector
         return fuse_rows(rows, dense, keyword, k, weights, query_script, chunk_scripts)
 
+    def has_terms(self) -> bool:
+        """Whether BM25 searches can run: terms set, or a saved database to read them from."""
+        return self.vocab is not None or self._terms_source is not None
+
     def _ensure_terms(self) -> None:
         if self.vocab is not None:
             return
