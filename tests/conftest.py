@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,19 @@ def index_copy(built_index, tmp_path) -> Path:
     target = tmp_path / "index"
     shutil.copytree(built_index, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def loopback_only():
+    """Python-level sockets may connect to loopback or local sockets only (for tests that
+    start servers: Milvus Lite, Ray)."""
+    connect = socket.socket.connect
+
+    def guarded(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            assert address[0] in ("127.0.0.1", "::1", "localhost"), f"connect to {address}"
+        return connect(sock, address)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", guarded)
+        yield

@@ -13,7 +13,6 @@ import importlib
 import json
 import logging
 import shutil
-import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,21 +46,7 @@ from rag.textnorm import detect_lang  # noqa: E402
 from rag.vector_store import NumpyStore  # noqa: E402
 
 PLEDGE = "Which companies signed the pledge?"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loopback_only():
-    """Python-level sockets may connect to loopback or local sockets only."""
-    connect = socket.socket.connect
-
-    def guarded(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            assert address[0] in ("127.0.0.1", "::1", "localhost"), f"connect to {address}"
-        return connect(sock, address)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", guarded)
-        yield
+pytestmark = pytest.mark.usefixtures("loopback_only")  # tests/conftest.py
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ the optional extra; the missing-extra message is checked either way.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,22 +22,8 @@ from rag.store import load_index
 from rag.units import answer_units
 
 PLEDGE = "Which companies signed the pledge?"
+pytestmark = pytest.mark.usefixtures("loopback_only")  # tests/conftest.py
 NEEDS_RAY = "the Ray tests need the optional extra: pip install -e '.[ray]'"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loopback_only():
-    """Python-level sockets of this process may connect to loopback or local sockets only."""
-    connect = socket.socket.connect
-
-    def guarded(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            assert address[0] in ("127.0.0.1", "::1", "localhost"), f"connect to {address}"
-        return connect(sock, address)
-
-    socket.socket.connect = guarded
-    yield
-    socket.socket.connect = connect
 
 
 def test_missing_extra_names_it(tmp_path):
