@@ -81,8 +81,11 @@ class Constraint:
     surface: str = ""  # as the question words it ("third", "제3차", "Germany")
 
 
-def question_constraints(question: str, *, doc_text: str = "") -> list[Constraint]:
-    """The constraints of ``question`` (``doc_text`` decides whether English names count)."""
+def question_constraints(
+    question: str, *, doc_text: str = "", folded_doc: str | None = None
+) -> list[Constraint]:
+    """The constraints of ``question`` (``doc_text`` decides whether English names count;
+    ``folded_doc``: its ``fold``, when the caller has it already)."""
     out: list[Constraint] = []
     ordinal_spans = []
     for m in _ORDINAL_Q.finditer(question):
@@ -102,10 +105,11 @@ def question_constraints(question: str, *, doc_text: str = "") -> list[Constrain
         places.add(key)
         out.append(Constraint("place", (m.group(), *GAZETTEER[key]), None, m.group()))
     hangul = any("\uac00" <= ch <= "\ud7a3" for ch in question)
-    folded_doc = fold(doc_text)
     for name in _names(question, korean=hangul):
         if name.lower() in places or any(name.lower() in p for p in places):
             continue
+        if not hangul and folded_doc is None:
+            folded_doc = fold(doc_text)  # only English names are checked against the text
         if hangul or fold(name) in folded_doc:
             out.append(Constraint("name", (name, *SHORT_FORMS.get(name, ())), None, name))
     return out
@@ -127,7 +131,7 @@ def unmentioned(question: str, texts: list[str]) -> list[Constraint]:
     folded = fold(joined)
     compact = folded.replace(" ", "")
     out = []
-    for c in question_constraints(question, doc_text=joined):
+    for c in question_constraints(question, doc_text=joined, folded_doc=folded):
         if c.kind == "number" and len(c.forms[0]) == 1:
             continue
         if c.pattern is not None:

@@ -29,7 +29,8 @@ def single_entry(
     if asks_for_list(question):
         return None
     documents = data.documents
-    joined = "\n".join(documents[c.doc_id].text for c in chosen if c.doc_id in documents)
+    doc_ids = dict.fromkeys(c.doc_id for c in chosen if c.doc_id in documents)
+    joined = "\n".join(documents[d].text for d in doc_ids)
     constraints = question_constraints(question, doc_text=joined)
     if not constraints:
         return None
