@@ -2,27 +2,42 @@
 
 It reads the same passages in the same order (by passage similarity) and picks its
 best sentence by its own rules (cosine of separately embedded sentences, a shared-term
-bonus, a headline penalty, a similarity threshold of 0.30), so both answerers are
-judged on the same questions with the same gold spans.
+bonus, a headline penalty, a similarity threshold per language pair), so both answerers
+are judged on the same questions with the same gold spans. Its thresholds are chosen
+here on the validation split by the unit scorer's rule (``choose_refusal_thresholds``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from rag.answer_types import required_pattern
 from rag.config import Settings
-from rag.sentence_answerer import REFUSAL_THRESHOLD
+from rag.sentence_answerer import LANG_SAMPLE_CHARS, REFUSAL_THRESHOLDS
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
 from rag.sentence_answerer import _candidates as legacy_candidates
+from rag.sentence_candidates import Candidate
+from rag.textnorm import detect_lang
 from rag.types import Chunk, Document, Hit
 
-from .answer_data import Dataset
+from .answer_data import Dataset, Example
 from .scorer_metrics import auroc
 from .scorer_rows import Rows
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question as the sentence answerer scores it."""
+
+    example: Example
+    best: float  # the best sentence's similarity; -2 when refused before scoring
+    holds: bool  # the top sentence holds the answer
+    top: Candidate | None
+    pair: str  # "same" or "cross": the question's language against the top sentence's
 
 
 def legacy_metrics(
@@ -34,11 +49,50 @@ def legacy_metrics(
     settings: Settings,
     *,
     refused: set[str] = frozenset(),
+    thresholds: dict[str, float] = REFUSAL_THRESHOLDS,
 ) -> dict:
     """The same figures as ``scorer_metrics.split_metrics`` for the previous answerer;
     ``refused``: questions refused before scoring (``unmentioned_refusals``)."""
+    items = legacy_items(rows, data, vectors, q_vectors, embedder, settings, refused=refused)
+    return summaries(items, thresholds=thresholds)
+
+
+def summaries(items: list[Item], *, thresholds: dict[str, float] = REFUSAL_THRESHOLDS) -> dict:
+    per_source: dict[str, list[Item]] = {}
+    for item in items:
+        per_source.setdefault(item.example.source, []).append(item)
+    out = {"all": _summary(items, thresholds)}
+    out.update({source: _summary(v, thresholds) for source, v in sorted(per_source.items())})
+    return out
+
+
+def choose_refusal_thresholds(items: list[Item], *, max_false_refusals: float) -> dict[str, float]:
+    """Per language pair, the highest similarity threshold that refuses at most
+    ``max_false_refusals`` of the answerable questions the scoring sees (the rule of
+    ``scorer_metrics.choose_threshold``)."""
+    out = {}
+    for pair in REFUSAL_THRESHOLDS:
+        scores = sorted(
+            i.best for i in items if i.pair == pair and i.example.answer is not None and i.best > -2
+        )
+        k = int(np.floor(max_false_refusals * len(scores)))
+        out[pair] = round(float(scores[k]) - 1e-4, 4) if k < len(scores) else 0.0
+    return out
+
+
+def legacy_items(
+    rows: Sequence[Rows],
+    data: Dataset,
+    vectors: dict,
+    q_vectors: dict,
+    embedder,
+    settings: Settings,
+    *,
+    refused: set[str] = frozenset(),
+) -> list[Item]:
+    """Each question's best similarity and whether the top sentence holds its answer."""
     answerer = LegacyAnswerer(embedder, settings)
-    per_source: dict[str, list] = {}
+    items: list[Item] = []
     for r in tqdm(rows, desc="previous answerer"):
         ex = r.example
         q = q_vectors[ex.qid]
@@ -61,12 +115,13 @@ def legacy_metrics(
                 holds = top.doc_id == key and top.start >= a_start and top.end <= a_end
             else:
                 holds = top.doc_id == key and top.start <= a_start and top.end >= a_end
-        per_source.setdefault(ex.source, []).append(
-            (ex, best, holds, ranked[0] if ranked else None)
-        )
-    out = {"all": _summary([x for v in per_source.values() for x in v])}
-    out.update({source: _summary(items) for source, items in sorted(per_source.items())})
-    return out
+        top = ranked[0] if ranked else None
+        pair = "same"
+        if top is not None:
+            doc_lang = detect_lang(docs[top.doc_id].text[:LANG_SAMPLE_CHARS])
+            pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
+        items.append(Item(ex, best, holds, top, pair))
+    return items
 
 
 def _document(data: Dataset, key: str) -> Document:
@@ -74,19 +129,21 @@ def _document(data: Dataset, key: str) -> Document:
     return Document(doc_id=key, text=p.text, title=p.title)
 
 
-def _summary(items: list) -> dict:
-    answerable = [(best, holds, top) for ex, best, holds, top in items if ex.answer is not None]
-    unanswerable = [best for ex, best, _, _ in items if ex.answer is None]
-    answered = [(holds, top) for best, holds, top in answerable if best >= REFUSAL_THRESHOLD]
+def _summary(items: list[Item], thresholds: dict[str, float]) -> dict:
+    answerable = [i for i in items if i.example.answer is not None]
+    unanswerable = [i for i in items if i.example.answer is None]
+    answered = [i for i in answerable if i.best >= thresholds[i.pair]]
     return {
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
-        "top_unit_holds_answer_when_answered": _mean([h for h, _ in answered]),
-        "top_unit_holds_answer_all": _mean([h for _, h, _ in answerable]),
-        "false_refusals": _mean([b < REFUSAL_THRESHOLD for b, _, _ in answerable]),
-        "refusal_accuracy": _mean([b < REFUSAL_THRESHOLD for b in unanswerable]),
-        "auroc": auroc([b for b, _, _ in answerable], unanswerable),
-        "mean_quote_chars": _mean([t.end - t.start for _, t in answered if t is not None], 1),
+        "top_unit_holds_answer_when_answered": _mean([i.holds for i in answered]),
+        "top_unit_holds_answer_all": _mean([i.holds for i in answerable]),
+        "false_refusals": _mean([i.best < thresholds[i.pair] for i in answerable]),
+        "refusal_accuracy": _mean([i.best < thresholds[i.pair] for i in unanswerable]),
+        "auroc": auroc([i.best for i in answerable], [i.best for i in unanswerable]),
+        "mean_quote_chars": _mean(
+            [i.top.end - i.top.start for i in answered if i.top is not None], 1
+        ),
     }
 
 

@@ -57,7 +57,8 @@ def render(results: dict) -> str:
             "",
             "The same test questions, the sentence answerer (rag.sentence_answerer: whole "
             "sentences, cosine of separately embedded sentences plus hand-set bonuses, "
-            "refusal under similarity 0.30) against the learned scorer. Both first refuse a "
+            "refusal under a similarity threshold per language pair, "
+            f"{_thresholds(results)}) against the learned scorer. Both first refuse a "
             "question with a year, number, ordinal, place or name that no offered article "
             "mentions (rag.refusals), in both tables:",
             "",
@@ -110,3 +111,13 @@ def _chars(m: dict) -> str:
 
 def _f(value) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _thresholds(results: dict) -> str:
+    chosen = results.get("previous_answerer_thresholds")
+    if not chosen:
+        return "set by hand"
+    return (
+        f"{chosen['same']} for a question and sentence in one language and {chosen['cross']} "
+        "across languages, chosen on the validation split by the same 5% rule"
+    )

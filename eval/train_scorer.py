@@ -25,9 +25,10 @@ from tqdm.auto import tqdm
 from rag.answer_features import FEATURES
 from rag.answer_scorer import DEFAULT_SCORER, AnswerScorer, fit_logistic
 from rag.config import Settings
+from rag.sentence_answerer import REFUSAL_THRESHOLDS
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
-from .legacy_scores import legacy_metrics
+from .legacy_scores import choose_refusal_thresholds, legacy_items, summaries
 from .scorer_metrics import choose_threshold, split_metrics, unmentioned_refusals
 from .scorer_report import write_docs
 from .scorer_rows import RowBuilder, Rows, constructed
@@ -172,15 +173,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "precision": settings.precision,
     }
     if args.legacy:
-        results["previous_answerer_test"] = legacy_metrics(
-            test_rows,
-            data,
-            context["passages"],
-            context["questions"],
-            vectors.cached,
-            settings,
-            refused=refused,
-        )
+        common = (data, context["passages"], context["questions"], vectors.cached, settings)
+        val_items = legacy_items(val_rows, *common, refused=refused)
+        thresholds = choose_refusal_thresholds(val_items, max_false_refusals=MAX_FALSE_REFUSALS)
+        results["previous_answerer_thresholds"] = thresholds
+        test_items = legacy_items(test_rows, *common, refused=refused)
+        results["previous_answerer_test"] = summaries(test_items, thresholds=thresholds)
+        if thresholds != REFUSAL_THRESHOLDS:
+            log.warning(
+                "the sentence answerer's thresholds chosen on validation, %s, differ from "
+                "rag.sentence_answerer.REFUSAL_THRESHOLDS %s",
+                thresholds,
+                REFUSAL_THRESHOLDS,
+            )
     print(json.dumps({k: results[k] for k in ("chosen_on_validation", "test")}, indent=1))
     if args.check:
         committed = json.loads(args.results.read_text(encoding="utf-8"))["test"]

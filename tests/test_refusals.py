@@ -97,3 +97,17 @@ def test_the_bundled_corpus_refuses_a_changed_specific(qa, question, missing):
 def test_the_bundled_corpus_answers_when_the_specifics_are_there(qa, question):
     answer = qa.ask(question)
     assert not answer.refused and answer.unmentioned == []
+
+
+def test_the_similarity_threshold_depends_on_the_language_pair():
+    """An English question scores lower against a Korean sentence than a Korean one does,
+    so it is refused below a lower threshold, not the same one."""
+    from rag.sentence_answerer import REFUSAL_THRESHOLDS, refusal_threshold
+
+    korean = "박진 장관은 제2차 회의를 한국에서 개최하겠다고 밝혔다."
+    english = "Park Jin said the second meeting would be held in Korea."
+    assert refusal_threshold("ko", korean) == REFUSAL_THRESHOLDS["same"]
+    assert refusal_threshold("en", english) == REFUSAL_THRESHOLDS["same"]
+    assert refusal_threshold("en", korean) == REFUSAL_THRESHOLDS["cross"]
+    assert refusal_threshold("ko", english) == REFUSAL_THRESHOLDS["cross"]
+    assert REFUSAL_THRESHOLDS["cross"] < REFUSAL_THRESHOLDS["same"]
