@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup install model index run test lint eval bench bench-scale bench-quality browser llm clean
+.PHONY: setup install model index run test test-milvus lint eval bench bench-scale bench-quality browser llm clean
 
 setup: install model index
 
@@ -44,6 +44,12 @@ test: setup browser lint
 	$(PY) -m pytest -q
 	$(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --thresholds eval/thresholds.json --json artifacts/eval.json
 	RAG_EXTRACTIVE=units $(RAG) eval --gold eval/gold.jsonl --index-dir $(INDEX) --thresholds eval/thresholds-units.json --json artifacts/eval-units.json
+	$(MAKE) test-milvus
+
+# The whole suite again with the Milvus Lite backend (rag.milvus_store): docs/performance.md.
+test-milvus: model
+	$(PY) -m pip install -q -e '.[milvus]'
+	RAG_INDEX_KIND=milvus $(PY) -m pytest -q
 
 eval: setup
 	mkdir -p artifacts

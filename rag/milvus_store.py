@@ -198,25 +198,33 @@ class MilvusStore:
         return self._vectors
 
     def save(self, folder: Path) -> list[str]:
-        """Close the database, copy it into ``folder``, reopen; the copy's file names."""
+        """Close the database, copy it into ``folder``, reopen; the copy's file names. A copy
+        that fails (a full disk) still reopens it, so the loaded index keeps answering."""
         self.close_client()
-        shutil.copytree(self.path, Path(folder) / DB)
-        self.client = self._pymilvus.MilvusClient(uri=self.path)
-        self.client.load_collection(DENSE)
+        try:
+            shutil.copytree(self.path, Path(folder) / DB)
+        finally:
+            self._reopen()
         files = sorted(
             str(p.relative_to(folder)) for p in (Path(folder) / DB).rglob("*") if p.is_file()
         )
         if self.vocab is not None:
-            self.client.load_collection(SPARSE)
             record = {"terms": self.vocab, "sha256": self._terms_key}
             text = json.dumps(record, ensure_ascii=False)
             (Path(folder) / TERMS_FILE).write_text(text, encoding="utf-8")
             files.append(TERMS_FILE)
+        return files
+
+    def _reopen(self) -> None:
+        """A new client on the working copy (after ``close_client``), collections loaded."""
+        self.client = self._pymilvus.MilvusClient(uri=self.path)
+        self.client.load_collection(DENSE)
+        if self.vocab is not None:
+            self.client.load_collection(SPARSE)
         self._finalizer.detach()
         self._finalizer = weakref.finalize(
             self, _shutdown, self.client, self._servers, self.path, self.workdir
         )
-        return files
 
     @classmethod
     def load(cls, folder: Path, record: dict[str, Any]) -> MilvusStore:

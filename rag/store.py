@@ -216,14 +216,30 @@ def load_index(index_dir: str | Path, *, verify: bool = True) -> IndexData:
         version, manifest = read_manifest(index_dir)
         try:
             return _load_version(Path(index_dir), version, manifest, verify=verify)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             if (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() == version.name:
                 raise IndexCorruptedError(
-                    f"The index at {index_dir} is missing files in {version.name}. "
+                    f"The index at {index_dir} {_unreadable(version, exc)}. "
                     + rebuild_hint(Path(index_dir))
                 ) from None
             log.info("index version changed while loading (attempt %d); retrying", attempt + 1)
     raise IndexCorruptedError(f"The index at {index_dir} kept changing while loading; try again.")
+
+
+def _unreadable(version: Path, exc: OSError) -> str:
+    """What of ``version`` could not be opened, for the message: the outermost missing path,
+    or a file where the index keeps a folder (``milvus.db``) or the other way round."""
+    path = Path(exc.filename or version)
+    if path == version or not path.is_relative_to(version):
+        return f"is missing files in {version.name}"
+    while path.parent != version and not path.parent.is_dir():
+        path = path.parent
+    name = path.relative_to(version).as_posix()
+    if isinstance(exc, NotADirectoryError) and path.is_file():
+        return f"is damaged: {name} in {version.name} is a file where the index keeps a folder"
+    if isinstance(exc, IsADirectoryError) and path.is_dir():
+        return f"is damaged: {name} in {version.name} is a folder where the index keeps a file"
+    return f"is missing files in {version.name}: {name}"
 
 
 def _load_version(index_dir: Path, version: Path, manifest: dict, *, verify: bool) -> IndexData:

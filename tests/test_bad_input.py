@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import io
 import json
+import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -14,7 +17,9 @@ from conftest import set_format_version
 
 import rag
 from rag.loaders import load_bytes
-from rag.store import CURRENT
+from rag.store import CURRENT, save_index
+
+MILVUS_SEGMENTS = "milvus.db/collections/chunks/partitions/_default/data"
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,10 +45,43 @@ def test_missing_index_says_how_to_build(tmp_path):
         rag.open(tmp_path / "nothing-here")
 
 
-def test_truncated_faiss_file_is_detected(index_copy):
-    target = _live(index_copy) / "vectors.faiss"
+def _kind(index_dir: Path) -> str:
+    """The vector backend the session's index was built with (RAG_INDEX_KIND)."""
+    manifest = json.loads((_live(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    return manifest["index"]["kind"]
+
+
+def _vector_file(index_dir: Path) -> Path:
+    """The file holding the chunk vectors: FAISS's one file, or Milvus Lite's Parquet segment."""
+    live = _live(index_dir)
+    if _kind(index_dir) != "milvus":
+        return live / "vectors.faiss"
+    segments = sorted((live / MILVUS_SEGMENTS).glob("*.parquet"))
+    assert segments, f"no Milvus Lite segment in {live / MILVUS_SEGMENTS}"
+    return segments[0]
+
+
+def test_truncated_vector_file_is_detected(index_copy):
+    target = _vector_file(index_copy)
     target.write_bytes(target.read_bytes()[:100])
-    with pytest.raises(rag.IndexCorruptedError, match="vectors.faiss.*--rebuild"):
+    name = re.escape(target.relative_to(_live(index_copy)).as_posix())
+    with pytest.raises(rag.IndexCorruptedError, match=f"{name} has SHA-256.*--rebuild"):
+        rag.open(index_copy)
+
+
+def test_vector_store_of_the_wrong_file_type_is_detected(index_copy):
+    """FAISS's file replaced by a folder, or Milvus Lite's database folder (``milvus.db``)
+    by a file, as a copy that flattened it leaves."""
+    live = _live(index_copy)
+    if _kind(index_copy) == "milvus":
+        shutil.rmtree(live / "milvus.db")
+        (live / "milvus.db").write_bytes(b"\0" * 100)
+        wrong = "milvus.db in v-[^ ]+ is a file where the index keeps a folder"
+    else:
+        (live / "vectors.faiss").unlink()
+        (live / "vectors.faiss").mkdir()
+        wrong = "vectors.faiss in v-[^ ]+ is a folder where the index keeps a file"
+    with pytest.raises(rag.IndexCorruptedError, match=f"damaged: {wrong}.*--rebuild"):
         rag.open(index_copy)
 
 
@@ -77,21 +115,59 @@ def test_other_format_version_is_refused(index_copy):
         rag.open(index_copy)
 
 
-def test_failed_save_leaves_previous_index_intact(index_copy, monkeypatch):
+def _fill_the_disk(patch: pytest.MonkeyPatch, kind: str) -> list[int]:
+    """Saving the vectors fails as on a full disk: FAISS's write of vectors.faiss, or the
+    copy of the Milvus Lite database after its first files. Returns the files copied
+    before each Milvus failure (so a test sees the copy did stop half-way)."""
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "disk full (simulated)")
+
+    if kind != "milvus":
+        import faiss
+
+        patch.setattr(faiss, "write_index", full)
+        return []
+    copytree, copied, halfway = shutil.copytree, [], []
+
+    def copy(source, target, **kwargs):
+        if len(copied) == 3:
+            full()
+        copied.append(target)
+        return shutil.copy2(source, target, **kwargs)
+
+    def copytree_until_full(src, dst, *args, **kwargs):
+        if args:  # copytree's own call for a subfolder, handing on ``copy``
+            return copytree(src, dst, *args, **kwargs)
+        copied.clear()
+        try:
+            return copytree(src, dst, copy_function=copy, **kwargs)
+        finally:
+            halfway.append(len(copied))
+
+    patch.setattr(shutil, "copytree", copytree_until_full)
+    return halfway
+
+
+def test_failed_save_leaves_previous_index_intact(index_copy):
+    """A save that fails half-way keeps the live version, and the loaded index answering."""
     qa = rag.open(index_copy)
-    before = [h.chunk.chunk_id for h in qa.search("헤이그", top_k=3)]
 
-    import faiss
+    def top(qa: rag.QA) -> list[str]:
+        return [h.chunk.chunk_id for h in qa.search("헤이그", top_k=3)]
 
-    def explode(*args, **kwargs):
-        raise OSError("disk full (simulated)")
-
-    monkeypatch.setattr(faiss, "write_index", explode)
-    with pytest.raises(OSError, match="disk full"):
-        qa.remove(["reaim-2023.txt"])
-    monkeypatch.undo()
+    before = top(qa)
+    with pytest.MonkeyPatch.context() as patch:
+        halfway = _fill_the_disk(patch, _kind(index_copy))
+        with pytest.raises(OSError, match="disk full"):
+            qa.remove(["reaim-2023.txt"])  # a new version
+        with pytest.raises(OSError, match="disk full"):
+            save_index(qa.data, index_copy)  # the loaded index itself, as rag.build saves it
+    assert halfway == ([3, 3] if _kind(index_copy) == "milvus" else [])
+    assert top(qa) == before
     reopened = rag.open(index_copy)
-    assert [h.chunk.chunk_id for h in reopened.search("헤이그", top_k=3)] == before
+    assert top(reopened) == before
+    assert "삼성전자" in reopened.ask("Which companies signed the pledge?").text
     assert not list(index_copy.glob(".tmp-*"))
 
 
