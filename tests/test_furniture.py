@@ -13,7 +13,7 @@ from rag.config import Settings
 from rag.errors import IndexMismatchError
 from rag.furniture import classify, furniture_spans, is_furniture, share
 from rag.loaders import load_documents
-from rag.sentence_answerer import Candidate, _prefer_body
+from rag.sentence_answerer import REFUSAL_THRESHOLD, Candidate, _prefer_body
 from rag.textnorm import normalize
 
 NEWS_PAGE = normalize(
@@ -168,8 +168,9 @@ def _sentence(text: str, similarity: float, furniture: bool) -> Candidate:
 )
 def test_the_sentence_answerer_keeps_the_article_when_it_is_close(sidebar, article, first):
     ranked = [_sentence("sidebar", sidebar, True), _sentence("article", article, False)]
-    assert _prefer_body(ranked)[0].text == first
-    assert all(not c.furniture for c in _prefer_body(ranked)) == (first == "article")
+    kept = _prefer_body(ranked, REFUSAL_THRESHOLD)
+    assert kept[0].text == first
+    assert all(not c.furniture for c in kept) == (first == "article")
 
 
 def _unit(text: str, start: int, probability: float, furniture: bool) -> Scored:
