@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def _reexec_isolated(requirement: str, argv: Sequence[str] | None) -> int:
         print("unshare (util-linux) is needed to keep the server off the network", file=sys.stderr)
         return 2
     cmd = [sys.executable, "-m", "bench.milvus_server", *(sys.argv[1:] if argv is None else argv)]
-    script = "ip link set lo up 2>/dev/null || true; exec " + " ".join(map(_quote, cmd))
+    script = "ip link set lo up 2>/dev/null || true; exec " + shlex.join(cmd)
     env = {**os.environ, INSIDE: str(_download(requirement))}
     done = subprocess.run(["unshare", "--net", "sh", "-c", script], env=env, check=False)
     if done.returncode != 0:
@@ -147,10 +148,6 @@ def _attempt(call) -> str:
     except Exception as exc:  # the server's refusal is the finding
         return "fails: " + " ".join(str(exc).split())[:160]
     return "works"
-
-
-def _quote(part: str) -> str:
-    return "'" + part.replace("'", "'\\''") + "'"
 
 
 if __name__ == "__main__":

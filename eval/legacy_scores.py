@@ -25,7 +25,7 @@ from rag.textnorm import detect_lang
 from rag.types import Chunk, Document, Hit
 
 from .answer_data import Dataset, Example
-from .scorer_metrics import auroc
+from .scorer_metrics import auroc, threshold_below
 from .scorer_rows import Rows
 
 
@@ -37,24 +37,7 @@ class Item:
     best: float  # the best sentence's similarity; -2 when refused before scoring
     holds: bool  # the top sentence holds the answer
     top: Candidate | None
-    pair: str  # "same" or "cross": the question's language against the top sentence's
-
-
-def legacy_metrics(
-    rows: Sequence[Rows],
-    data: Dataset,
-    vectors: dict,
-    q_vectors: dict,
-    embedder,
-    settings: Settings,
-    *,
-    refused: set[str] = frozenset(),
-    thresholds: dict[str, float] = REFUSAL_THRESHOLDS,
-) -> dict:
-    """The same figures as ``scorer_metrics.split_metrics`` for the previous answerer;
-    ``refused``: questions refused before scoring (``unmentioned_refusals``)."""
-    items = legacy_items(rows, data, vectors, q_vectors, embedder, settings, refused=refused)
-    return summaries(items, thresholds=thresholds)
+    pair: str  # "same" or "cross": the question's language against the top sentence's document's
 
 
 def summaries(items: list[Item], *, thresholds: dict[str, float] = REFUSAL_THRESHOLDS) -> dict:
@@ -70,14 +53,15 @@ def choose_refusal_thresholds(items: list[Item], *, max_false_refusals: float) -
     """Per language pair, the highest similarity threshold that refuses at most
     ``max_false_refusals`` of the answerable questions the scoring sees (the rule of
     ``scorer_metrics.choose_threshold``)."""
-    out = {}
-    for pair in REFUSAL_THRESHOLDS:
-        scores = sorted(
-            i.best for i in items if i.pair == pair and i.example.answer is not None and i.best > -2
+    scored = [i for i in items if i.example.answer is not None and i.best > -2]
+    return {
+        pair: threshold_below(
+            [i.best for i in scored if i.pair == pair],
+            max_false_refusals=max_false_refusals,
+            digits=4,
         )
-        k = int(np.floor(max_false_refusals * len(scores)))
-        out[pair] = round(float(scores[k]) - 1e-4, 4) if k < len(scores) else 0.0
-    return out
+        for pair in REFUSAL_THRESHOLDS
+    }
 
 
 def legacy_items(

@@ -51,11 +51,17 @@ def choose_threshold(
     scorer: AnswerScorer, rows: Sequence[Rows], *, max_false_refusals: float
 ) -> float:
     """The highest threshold that refuses at most ``max_false_refusals`` of the answerable."""
-    scores = sorted(best(scorer, r)[0] for r in rows if r.example.answer is not None)
-    if not scores:
-        return 0.0
-    k = int(np.floor(max_false_refusals * len(scores)))
-    return round(float(scores[k]) - 1e-6, 6) if k < len(scores) else 0.0
+    scores = [best(scorer, r)[0] for r in rows if r.example.answer is not None]
+    return threshold_below(scores, max_false_refusals=max_false_refusals, digits=6)
+
+
+def threshold_below(scores: Sequence[float], *, max_false_refusals: float, digits: int) -> float:
+    """Just under the score that leaves ``max_false_refusals`` of ``scores`` below it,
+    rounded to ``digits``; 0.0 when there are no scores."""
+    ordered = sorted(scores)
+    k = int(np.floor(max_false_refusals * len(ordered)))
+    step = 10.0**-digits
+    return round(float(ordered[k]) - step, digits) if k < len(ordered) else 0.0
 
 
 def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
