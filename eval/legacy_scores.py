@@ -2,7 +2,8 @@
 
 It reads the same passages in the same order (by passage similarity) and picks its
 best sentence by its own rules (cosine of separately embedded sentences, a shared-term
-bonus, a headline penalty, a similarity threshold per language pair), so both answerers
+bonus, a headline penalty, a similarity threshold per language pair, the refusal of a
+top sentence that names another year or day: rag.mismatches), so both answerers
 are judged on the same questions with the same gold spans. Its thresholds are chosen
 here on the validation split by the unit scorer's rule (``choose_refusal_thresholds``).
 """
@@ -17,6 +18,7 @@ from tqdm.auto import tqdm
 
 from rag.answer_types import required_pattern
 from rag.config import Settings
+from rag.mismatches import mismatches
 from rag.sentence_answerer import LANG_SAMPLE_CHARS, REFUSAL_THRESHOLDS
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
 from rag.sentence_answerer import _candidates as legacy_candidates
@@ -38,6 +40,10 @@ class Item:
     holds: bool  # the top sentence holds the answer
     top: Candidate | None
     pair: str  # "same" or "cross": the question's language against the top sentence's document's
+    mismatch: bool = False  # the top sentence names another year or day (rag.mismatches)
+
+    def refused(self, thresholds: dict[str, float]) -> bool:
+        return self.best < thresholds[self.pair] or self.mismatch
 
 
 def summaries(items: list[Item], *, thresholds: dict[str, float] = REFUSAL_THRESHOLDS) -> dict:
@@ -104,7 +110,8 @@ def legacy_items(
         if top is not None:
             doc_lang = detect_lang(docs[top.doc_id].text[:LANG_SAMPLE_CHARS])
             pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
-        items.append(Item(ex, best, holds, top, pair))
+        mismatch = top is not None and bool(mismatches(ex.question, top.text))
+        items.append(Item(ex, best, holds, top, pair, mismatch))
     return items
 
 
@@ -116,14 +123,22 @@ def _document(data: Dataset, key: str) -> Document:
 def _summary(items: list[Item], thresholds: dict[str, float]) -> dict:
     answerable = [i for i in items if i.example.answer is not None]
     unanswerable = [i for i in items if i.example.answer is None]
-    answered = [i for i in answerable if i.best >= thresholds[i.pair]]
+    answered = [i for i in answerable if not i.refused(thresholds)]
     return {
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "top_unit_holds_answer_when_answered": _mean([i.holds for i in answered]),
         "top_unit_holds_answer_all": _mean([i.holds for i in answerable]),
-        "false_refusals": _mean([i.best < thresholds[i.pair] for i in answerable]),
-        "refusal_accuracy": _mean([i.best < thresholds[i.pair] for i in unanswerable]),
+        "false_refusals": _mean([i.refused(thresholds) for i in answerable]),
+        "refusal_accuracy": _mean([i.refused(thresholds) for i in unanswerable]),
+        "refused_for_a_mismatch": {
+            "answerable": _mean(
+                [i.mismatch and not i.best < thresholds[i.pair] for i in answerable]
+            ),
+            "unanswerable": _mean(
+                [i.mismatch and not i.best < thresholds[i.pair] for i in unanswerable]
+            ),
+        },
         "auroc": auroc([i.best for i in answerable], [i.best for i in unanswerable]),
         "mean_quote_chars": _mean(
             [i.top.end - i.top.start for i in answered if i.top is not None], 1

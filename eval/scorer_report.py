@@ -71,6 +71,7 @@ def render(results: dict) -> str:
                 for block in (previous, test):
                     cells.append(cell(block[source]) if source in block else "–")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += _mismatch_note(previous)
     by_kind = test["all"]["refusal_accuracy_by_kind"]
     lines += [
         "",
@@ -90,6 +91,20 @@ def render(results: dict) -> str:
         + ".",
     ]
     return "\n".join(lines)
+
+
+def _mismatch_note(previous: dict) -> list[str]:
+    shares = previous.get("korquad", {}).get("refused_for_a_mismatch")
+    if not shares:
+        return []
+    return [
+        "",
+        "The sentence answerer's figures include its refusal of a top sentence that names "
+        "another year, month, day, quarter or round than the question (rag.mismatches): on "
+        f"KorQuAD it adds the refusal of {_f(shares['answerable'])} of the answerable and "
+        f"{_f(shares['unanswerable'])} of the unanswerable test questions to those under "
+        "the similarity threshold.",
+    ]
 
 
 def _rule_note(results: dict) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .constraints import unmentioned
-from .types import Answer, Document, Hit, Lang
+from .types import Answer, Document, Hit, Lang, Mismatch
 
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
 UNMENTIONED = {
@@ -19,12 +19,34 @@ UNMENTIONED = {
     "ko": "찾은 문서 어디에도 {items}이(가) 나오지 않습니다.",
 }
 
+MISMATCHED = {
+    "en": "The passage that matches best is about {found}, not {asked}.",
+    "ko": "가장 가까운 대목은 {asked}이(가) 아니라 {found}에 관한 것입니다.",
+}
 
-def refusal_reason(unmentioned: Sequence[str], lang: Lang) -> str:
-    """Why a refusal refused, in the answer's language: what the documents do not name."""
+
+def refusal_reason(
+    unmentioned: Sequence[str], lang: Lang, *, mismatched: Sequence[Mismatch] = ()
+) -> str:
+    """Why a refusal refused, in the answer's language: what the documents do not name,
+    or what the best passage names instead of what was asked."""
     open_q, close_q = ("“", "”") if lang == "en" else ("‘", "’")
-    items = ", ".join(f"{open_q}{u}{close_q}" for u in unmentioned)
-    return UNMENTIONED.get(lang, UNMENTIONED["en"]).format(items=items)
+
+    def quoted(parts) -> str:
+        return ", ".join(f"{open_q}{p}{close_q}" for p in parts)
+
+    reasons = []
+    if unmentioned:
+        reasons.append(UNMENTIONED.get(lang, UNMENTIONED["en"]).format(items=quoted(unmentioned)))
+    for m in mismatched:
+        template = MISMATCHED.get(lang, MISMATCHED["en"])
+        reasons.append(template.format(asked=quoted([m.asked]), found=quoted(m.found)))
+    return " ".join(reasons)
+
+
+def has_reason(answer: Answer) -> bool:
+    """Whether a refusal can say why (``refusal_reason``), beyond "not similar enough"."""
+    return bool(answer.unmentioned or answer.mismatched)
 
 
 def refusal(
@@ -35,6 +57,7 @@ def refusal(
     search_query: str = "",
     confidence: float = 0.0,
     unmentioned: Sequence[str] = (),
+    mismatched: Sequence[Mismatch] = (),
 ) -> Answer:
     return Answer(
         question=question,
@@ -45,6 +68,7 @@ def refusal(
         search_query=search_query,
         confidence=round(confidence, 4),
         unmentioned=list(unmentioned),
+        mismatched=list(mismatched),
     )
 
 

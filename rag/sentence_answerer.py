@@ -12,8 +12,9 @@ neighbours, since alone it says little. Shared terms add a small bonus, a
 document's own headline a penalty. The answer is refused when a year, number,
 ordinal, place or name of the question is in none of the retrieved documents
 (rag.refusals), when the question asks for money, a count or a date and no
-candidate holds one, or when the best similarity is under a threshold
-calibrated on the gold set (docs/quality.md).
+candidate holds one, when the best similarity is under a threshold chosen on
+public validation data, or when the best sentence names another year or day
+than the question (rag.mismatches).
 When an article sentence answers nearly as well as the page furniture around it
 (rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
 look at the marks. The text is only ever quoted, never rewritten.
@@ -30,6 +31,7 @@ from .answer_types import required_pattern
 from .config import Settings
 from .embeddings import Embedder
 from .furniture import Spans
+from .mismatches import mismatches
 from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
@@ -113,6 +115,10 @@ class SentenceAnswerer:
         if best < threshold:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=max(best, 0.0))  # fmt: skip
+        contradicted = mismatches(question, ranked[0].text)
+        if contradicted:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=max(best, 0.0), mismatched=contradicted)  # fmt: skip
         if self.settings.prefer_body:
             ranked = _prefer_body(ranked, threshold)
         chosen = self._select(ranked, documents, question=question, hits=hits, data=data)

@@ -115,6 +115,15 @@ class Rendering:
 
 
 @dataclass(frozen=True)
+class Mismatch:
+    """A refusal's reason: the question asks about ``asked`` (a year, a day), and the
+    passage that matches best names ``found`` instead (``rag.mismatches``)."""
+
+    asked: str
+    found: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``ask()`` returns. A refusal is a normal answer with ``refused=True``."""
 
@@ -136,3 +145,5 @@ class Answer:
     # A refusal's reason: the question's specifics (a year, an ordinal, a place, a name)
     # that none of the retrieved documents mentions (``rag.refusals``).
     unmentioned: list[str] = field(default_factory=list)
+    # ... or the specifics the best-matching passage contradicts (``rag.mismatches``).
+    mismatched: list[Mismatch] = field(default_factory=list)
