@@ -75,5 +75,7 @@ class IndexData:
 
     def search_index(self) -> VectorStore:
         if self.vector_store is None or len(self.vector_store) != len(self.chunks):
-            self.vector_store = vector_store.build(self.vectors, kind=self.index_kind)
+            self.vector_store = vector_store.build(
+                self.vectors, kind=self.index_kind, chunks=self.chunks, terms=self.terms
+            )
         return self.vector_store

@@ -138,8 +138,8 @@ def update_index(
         sentences=sentences,
         sentence_spans=spans,
     )
-    data.vector_store = _updated_store(old, _kept_rows(old, documents, rechunk), vectors)
-    if data.vector_store is not None:  # the index holds the vectors: no second copy
+    data.vector_store = _updated_store(old, data, _kept_rows(old, documents, rechunk))
+    if isinstance(data.vector_store, FaissStore):  # the index holds the vectors: no second copy
         data.vectors = IvfRows(data.vector_store.index)
     return data, report
 
@@ -151,14 +151,30 @@ def _kept_rows(old: IndexData, documents: dict[str, Document], rechunk: set[str]
     ]
 
 
-def _updated_store(old: IndexData, kept_rows: list[int], vectors: np.ndarray) -> VectorStore | None:
-    """The old trained IVF index updated in place of a rebuild (rag.ivf_update), when it fits.
+def _updated_store(old: IndexData, data: IndexData, kept_rows: list[int]) -> VectorStore | None:
+    """The old index updated in place of a rebuild, when it fits: a trained IVF index
+    (rag.ivf_update) or a Milvus one of the same kind (rag.milvus_update, delete and insert
+    by key).
 
     None leaves the build to ``IndexData.search_index``: other kinds, a kind change by size
     (``auto``), or drift past the retraining bounds.
     """
-    store = old.vector_store
-    if not isinstance(store, FaissStore) or len(store) != len(old.chunks):
+    store, vectors = old.vector_store, np.asarray(data.vectors)
+    if store is None or len(store) != len(old.chunks):
+        return None
+    if getattr(store, "kind", None) == "milvus" and old.index_kind == "milvus":
+        from . import milvus_update  # the optional extra, imported only for a Milvus index
+
+        return milvus_update.update(
+            store,  # type: ignore[arg-type]
+            np.asarray(kept_rows, np.int64),
+            vectors,
+            chunks=data.chunks,
+            terms=data.terms,
+            old_chunks=old.chunks,
+            old_terms=old.terms,
+        )
+    if not isinstance(store, FaissStore):
         return None
     if old.index_kind not in ("auto", *KINDS) or choose_kind(len(vectors), old.index_kind) != "ivf":
         return None

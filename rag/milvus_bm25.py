@@ -1,17 +1,21 @@
 """The product's BM25 as Milvus sparse vectors, and the client-side fusion of Milvus hits.
 
-Milvus scores a sparse field by inner product. Each chunk's vector carries, per term,
-its whole Okapi BM25 contribution (idf, saturated term frequency, length norm), and a
-query's vector is 1.0 on each distinct query term, so the inner product is
-``rag.bm25.BM25.scores`` exactly, up to float32 rounding (Milvus stores float32
-weights and sums them in float32; rag.bm25 adds float64 contributions into float32).
-The weights depend on the whole corpus (idf, average length), so they are rewritten
-whenever the chunks change; Milvus Lite's BM25 function is not used (no Korean tokenizer).
+Milvus scores a sparse field by inner product. A chunk's vector carries, per term, the
+saturated and length-normalised term frequency ``tf * (k1 + 1) / (tf + k1 * (1 - b + b *
+len / avg_len))``; a query's vector carries ``idf(t)`` on each distinct query term, computed
+here from document frequencies kept on the client (``TermStats``). So the inner product is
+``rag.bm25.BM25.scores`` up to float32 rounding, and adding or removing chunks changes only
+the counts and the new chunks' rows: a row depends on the corpus only through ``avg_len``,
+which stays the one the rows were written with until it drifts past ``AVG_LEN_DRIFT``.
+Milvus Lite's BM25 function is not used (no Korean tokenizer).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,28 +23,105 @@ import numpy as np
 from .bm25 import BM25
 from .fusion import Candidates, FusionWeights, fuse
 
-
-def bm25_weights(docs_terms: list[list[str]]) -> tuple[dict[str, int], list[dict[int, float]]]:
-    """The term ids and, per chunk, ``{term id: weight}`` such that the inner product with
-    a query's vector (1.0 on each distinct query term) is ``rag.bm25.BM25.scores``:
-    weight = idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))."""
-    bm25 = BM25(docs_terms)
-    norm = bm25.k1 * (1 - bm25.b + bm25.b * bm25.doc_len / max(bm25.avg_len, 1e-9))
-    vocab = {term: i for i, term in enumerate(sorted(bm25.postings))}
-    rows: list[dict[int, float]] = [{} for _ in docs_terms]
-    for term, (docs, tf) in bm25.postings.items():
-        w = bm25.idf(term) * tf * (bm25.k1 + 1) / (tf + norm[docs].astype(np.float64))
-        for doc, weight in zip(docs.tolist(), w.tolist(), strict=True):
-            rows[doc][vocab[term]] = weight
-    return vocab, rows
+K1, B = BM25([]).k1, BM25([]).b
+LAYOUT = 2  # 1 (no "layout" field): idf inside each row; 2: idf on the query side
+# Rewrite every sparse row once the corpus's average chunk length (in terms) differs from
+# the one the rows were written with by more than this share. From `python -m
+# bench.milvus_update drift` (20,000 synthetic Zipf chunks, 200 queries, top 10 scored with
+# the stale average against the exact one, either direction): 2% drift changes 0.65% of the
+# top-10 hits, 5% 1.4%, 10% 3.2%, 25% 6.8%. Adding 1% more chunks half again as long as the
+# average moves it 0.5%, so the rewrite (sparse rows only, no vectors) is rare.
+AVG_LEN_DRIFT = 0.05
 
 
-def query_sparse(vocab: dict[str, int], query_terms: Sequence[str]) -> dict[int, float]:
-    return {vocab[t]: 1.0 for t in set(query_terms) if t in vocab}
+@dataclass
+class TermStats:
+    """Document frequencies of the stored chunks, and the ``avg_len`` their rows use."""
+
+    vocab: dict[str, int] = field(default_factory=dict)  # term -> sparse dimension
+    df: list[int] = field(default_factory=list)  # per dimension: chunks holding the term
+    n: int = 0
+    total_len: int = 0
+    avg_len: float = 0.0  # the average length every stored row was written with
+
+    @classmethod
+    def of(cls, docs_terms: Sequence[Sequence[str]]) -> TermStats:
+        """Statistics of a fresh corpus; its rows are written with its own ``avg_len``."""
+        vocab = {t: i for i, t in enumerate(sorted({t for doc in docs_terms for t in doc}))}
+        stats = cls(vocab=vocab, df=[0] * len(vocab))
+        stats.add(docs_terms)
+        stats.avg_len = stats.current_avg_len()
+        return stats
+
+    def add(self, docs_terms: Sequence[Sequence[str]]) -> None:
+        for doc in docs_terms:
+            for term in set(doc):
+                if term not in self.vocab:
+                    self.vocab[term] = len(self.df)
+                    self.df.append(0)
+                self.df[self.vocab[term]] += 1
+            self.total_len += len(doc)
+        self.n += len(docs_terms)
+
+    def remove(self, docs_terms: Sequence[Sequence[str]]) -> None:
+        """Forget chunks that ``add`` counted (their terms keep their dimensions)."""
+        for doc in docs_terms:
+            for term in set(doc):
+                self.df[self.vocab[term]] -= 1
+            self.total_len -= len(doc)
+        self.n -= len(docs_terms)
+
+    def current_avg_len(self) -> float:
+        return self.total_len / self.n if self.n else 0.0
+
+    def drift(self) -> float:
+        """How far the current average length is from the rows' one, as a share."""
+        if not self.avg_len:
+            return 0.0 if not self.current_avg_len() else math.inf
+        return abs(self.current_avg_len() / self.avg_len - 1.0)
+
+    def idf(self, dim: int) -> float:
+        """rag.bm25's idf; always positive (df <= n), as Milvus requires of sparse weights."""
+        df = self.df[dim]
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+
+    def row(self, doc_terms: Sequence[str]) -> dict[int, float]:
+        """A chunk's sparse vector (empty for a chunk without terms: Milvus refuses it)."""
+        norm = K1 * (1 - B + B * len(doc_terms) / max(self.avg_len, 1e-9))
+        return {self.vocab[t]: tf * (K1 + 1) / (tf + norm) for t, tf in Counter(doc_terms).items()}
+
+    def query(self, query_terms: Sequence[str]) -> dict[int, float]:
+        """A question's sparse vector: ``idf`` on each distinct term some chunk holds."""
+        dims = {self.vocab[t] for t in query_terms if t in self.vocab}
+        return {d: self.idf(d) for d in sorted(dims) if self.df[d] > 0}
+
+    def to_record(self) -> dict[str, Any]:
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        return {
+            "layout": LAYOUT,
+            "terms": terms,
+            "df": self.df,
+            "n": self.n,
+            "total_len": self.total_len,
+            "avg_len": self.avg_len,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> TermStats:
+        """Raises ValueError for another layout (idf inside the rows: rewrite them)."""
+        if record.get("layout") != LAYOUT:
+            raise ValueError(f"sparse layout {record.get('layout', 1)}, expected {LAYOUT}")
+        return cls(
+            vocab={t: i for i, t in enumerate(record["terms"])},
+            df=[int(x) for x in record["df"]],
+            n=int(record["n"]),
+            total_len=int(record["total_len"]),
+            avg_len=float(record["avg_len"]),
+        )
 
 
 def sparse_hits(client: Any, collection: str, query: dict[int, float], pool: int) -> list[int]:
-    """The rows of the ``pool`` best positive BM25 scores, best first, from Milvus."""
+    """The keys of the ``pool`` best positive BM25 scores, best first, from Milvus."""
     if not query:
         return []
     found = client.search(
@@ -50,15 +131,16 @@ def sparse_hits(client: Any, collection: str, query: dict[int, float], pool: int
 
 
 def sparse_scores(
-    client: Any, collection: str, rows: np.ndarray, query: dict[int, float]
+    client: Any, collection: str, keys: np.ndarray, query: dict[int, float]
 ) -> np.ndarray:
-    """(len(rows),) float32 BM25 scores: the rows' stored sparse vectors against ``query``."""
+    """(len(keys),) float32 BM25 scores: the keys' stored sparse vectors against ``query``."""
     got = {
         int(r["id"]): r["bm25"]
-        for r in client.get(collection, ids=rows.tolist(), output_fields=["id", "bm25"])
+        for r in client.get(collection, ids=keys.tolist(), output_fields=["id", "bm25"])
     }
     return np.array(
-        [sum(got.get(int(r), {}).get(t, 0.0) for t in query) for r in rows], dtype=np.float32
+        [sum(got.get(int(k), {}).get(t, 0.0) * w for t, w in query.items()) for k in keys],
+        dtype=np.float32,
     )
 
 

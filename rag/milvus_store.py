@@ -1,11 +1,13 @@
-"""Milvus Lite as a ``VectorStore`` (index kind ``milvus``), with the product's BM25 in it.
+"""Milvus Lite as a ``VectorStore`` (index kind ``milvus``), with the chunk table and BM25.
 
 One Milvus Lite database (``milvus.db``: a folder of WAL, Parquet segments and index files)
-holds ``chunks`` (int64 key = chunk row, FLOAT_VECTOR, metric IP, FLAT or IVF_FLAT) and
-``bm25`` (a SPARSE_FLOAT_VECTOR of the product's own BM25 weights, rag.milvus_bm25; Milvus
-Lite's BM25 function has no Korean tokenizer). rag.store hands the chunks' terms to
-``set_terms`` before each save, so a saved database holds both fields, and rag.retrieval
-takes both sides of a hybrid search from it (``hybrid_search``).
+holds ``chunks`` (stable int64 key per chunk, FLOAT_VECTOR with metric IP, FLAT or
+IVF_FLAT, and the chunk's text and metadata, rag.milvus_table) and ``bm25`` (a
+SPARSE_FLOAT_VECTOR of the product's BM25, rag.milvus_bm25; Milvus Lite's BM25 function has
+no Korean tokenizer). ``keys`` maps rows to keys (``milvus_keys.npy``), so an update deletes
+and inserts by key instead of rebuilding (rag.milvus_update). rag.store hands the chunks and
+their terms to ``set_chunks`` before each save; rag.retrieval takes both sides of a hybrid
+search from the database (``hybrid_search``).
 
 The live database is a private working copy in a temporary folder. ``save`` closes it and
 copies it into the version folder, where rag.store checksums each of its files; ``load``
@@ -15,146 +17,146 @@ compaction). Milvus Lite serves pymilvus in this process over gRPC on 127.0.0.1.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import json
+import copy
 import shutil
-import tempfile
-import time
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import milvus_files
+from . import milvus_table as table
 from .errors import RagError
 from .fusion import FusionWeights
-from .milvus_bm25 import bm25_weights, fuse_rows, query_sparse, sparse_hits, sparse_scores
-
-DB = "milvus.db"
-TERMS_FILE = "milvus_terms.json"
-DENSE, SPARSE = "chunks", "bm25"
-INDEX_TYPES = ("FLAT", "IVF_FLAT")  # what Milvus Lite 3.2 really builds (docs/performance.md)
-BATCH = 2000
-EXTRA = "pip install -e '.[milvus]'"
+from .milvus_bm25 import TermStats, fuse_rows, sparse_hits, sparse_scores
+from .milvus_db import DB, WorkingCopy, import_milvus, new_workdir
+from .milvus_files import table_key
+from .milvus_table import DENSE, SPARSE
+from .types import Chunk
 
 
-def import_milvus() -> tuple[Any, Any]:
-    """``(pymilvus, milvus_lite.server_manager)``, or the error naming the extra."""
-    try:
-        pymilvus = importlib.import_module("pymilvus")
-        servers = importlib.import_module("milvus_lite.server_manager")
-    except ImportError as exc:
-        raise RagError(
-            "The Milvus index (index kind 'milvus', RAG_INDEX_KIND=milvus) needs the optional "
-            f"'milvus' extra (pymilvus + milvus-lite): {EXTRA} (or pip install 'rag[milvus]'); "
-            "or use the default FAISS index (unset RAG_INDEX_KIND and run rag index --rebuild)."
-        ) from exc
-    return pymilvus, servers.server_manager_instance
-
-
-class MilvusStore:
-    """Row i is chunk i; scores are inner products (Milvus metric IP) of normalised vectors."""
+class MilvusStore(WorkingCopy):
+    """Row i is the chunk with key ``keys[i]``; scores are inner products (metric IP)."""
 
     kind = "milvus"
 
     def __init__(self, workdir: Path, *, dim: int, n: int, index: dict[str, Any]):
-        pymilvus, self._servers = import_milvus()
-        self._pymilvus = pymilvus
-        self.workdir, self.dim, self.n, self.index = Path(workdir), dim, n, index
-        self.path = str(self.workdir / DB)
-        self.vocab: dict[str, int] | None = None
+        super().__init__(workdir)
+        self.dim, self.n, self.index = dim, n, index
+        self.keys = np.arange(n, dtype=np.int64)  # (n,) row -> key
+        self.next_key = n  # keys are never reused, even after a delete
+        self.stats: TermStats | None = None  # BM25 counts; None: no sparse collection
+        self.chunk_fields = False  # whether ``chunks`` holds the chunk table's fields
         self._vectors: np.ndarray | None = None
         self._terms_source: Path | None = None  # chunks.jsonl of an index saved without terms
-        self._terms_key: str | None = None  # SHA-256 of the terms the bm25 field holds
-        self.client = pymilvus.MilvusClient(uri=self.path)
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self.client, self._servers, self.path, self.workdir
-        )
+        self._table_key: str | None = None  # SHA-256 of the chunks and terms written
+        self._key_index: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def vocab(self) -> dict[str, int] | None:
+        """Term -> sparse dimension, or None before any BM25 rows are written."""
+        return None if self.stats is None else self.stats.vocab
 
     @classmethod
     def build(
-        cls, vectors: np.ndarray, params: dict | None = None, terms: list[list[str]] | None = None
+        cls,
+        vectors: np.ndarray,
+        params: dict | None = None,
+        *,
+        chunks: Sequence[Chunk] | None = None,
+        terms: Sequence[Sequence[str]] | None = None,
     ) -> MilvusStore:
-        """A new database over ``vectors`` (n, dim) float32; ``params``: ``index_type``
-        (FLAT or IVF_FLAT), ``nlist``, ``nprobe``."""
+        """A new database over ``vectors`` (n, dim) float32, with ``chunks`` and their
+        ``terms`` when given; ``params``: ``index_type`` (FLAT or IVF_FLAT), ``nlist``,
+        ``nprobe``."""
         import_milvus()  # the missing extra is named before anything is created
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        params = dict(params or {})
-        index_type = str(params.pop("index_type", "FLAT")).upper()
-        if index_type not in INDEX_TYPES:
-            raise RagError(
-                f"Milvus Lite index type {index_type!r} is not supported; choose one of "
-                f"{', '.join(INDEX_TYPES)} (Milvus Lite accepts IVF_PQ, DISKANN and SCANN but "
-                "never builds them and searches exactly)."
-            )
-        if index_type == "IVF_FLAT":
-            params.setdefault("nlist", max(1, min(4096, int(4 * np.sqrt(max(len(vectors), 1))))))
-            params.setdefault("nprobe", 16)
+        if chunks is not None:
+            table.check_lengths(chunks)
         store = cls(
-            Path(tempfile.mkdtemp(prefix="rag-milvus-")),
+            new_workdir(),
             dim=vectors.shape[1],
             n=len(vectors),
-            index={"index_type": index_type, **params},
+            index=table.index_record(params, len(vectors)),
         )
-        build = {k: v for k, v in params.items() if k != "nprobe"}
-        store._create(DENSE, "vector", "FLOAT_VECTOR", index_type, build, dim=store.dim)
-        store._insert(DENSE, [{"id": i, "vector": v} for i, v in enumerate(vectors)])
-        store.client.flush(DENSE)
-        store._wait_for_index(DENSE, "vector")
-        store.client.load_collection(DENSE)
         store._vectors = vectors
+        store._write_dense(chunks)
         if terms is not None:
-            store.set_terms(terms)
+            store.rewrite_sparse(terms)
+            if chunks is not None:
+                store._table_key = table_key(chunks, terms)
         return store
 
-    def set_terms(self, docs_terms: list[list[str]]) -> None:
-        """(Re)write the ``bm25`` collection from the chunks' terms (one list per row); a
-        no-op when it already holds these terms. rag.store calls it before each save."""
-        if len(docs_terms) != self.n:
-            raise ValueError(f"{len(docs_terms)} term lists for {self.n} vectors")
-        key = _terms_key(docs_terms)
-        if key == self._terms_key and self.vocab is not None:
+    def set_chunks(self, chunks: Sequence[Chunk], terms: Sequence[Sequence[str]]) -> None:
+        """Write the chunk table and BM25 into the database (row order); a no-op when it
+        holds these already. rag.store calls it before each save."""
+        if len(chunks) != self.n or len(terms) != self.n:
+            raise ValueError(f"{len(chunks)} chunks, {len(terms)} term lists, {self.n} vectors")
+        key = table_key(chunks, terms)
+        if key == self._table_key:
             return
-        vocab, rows = bm25_weights(docs_terms)
+        self._write_dense(chunks)
+        self.rewrite_sparse(terms)
+        self._table_key = key
+
+    def holds(self, chunks: Sequence[Chunk], terms: Sequence[Sequence[str]]) -> bool:
+        """Whether the database's chunk table and BM25 rows are exactly these."""
+        return self.chunk_fields and self._table_key == table_key(chunks, terms)
+
+    def mark_written(self, chunks: Sequence[Chunk], terms: Sequence[Sequence[str]]) -> None:
+        """The database holds these chunks and terms now: ``set_chunks`` skips them."""
+        self._table_key = table_key(chunks, terms)
+
+    def _write_dense(self, chunks: Sequence[Chunk] | None) -> None:
+        vectors = self.reconstruct()
+        if self.client.has_collection(DENSE):
+            self.client.drop_collection(DENSE)
+        build = {k: v for k, v in self.index.items() if k not in ("index_type", "nprobe")}
+        args = (DENSE, "vector", "FLOAT_VECTOR", self.index["index_type"], build)
+        table.create(
+            self.client, self._pymilvus, *args, chunk_fields=chunks is not None, dim=self.dim
+        )
+        table.insert(self.client, DENSE, table.dense_rows(self.keys, vectors, chunks))
+        self.client.flush(DENSE)
+        table.wait_for_index(self.path, DENSE, "vector")
+        self.client.load_collection(DENSE)
+        self.chunk_fields = chunks is not None
+
+    def rewrite_sparse(self, terms: Sequence[Sequence[str]]) -> None:
+        """(Re)write every BM25 row from the chunks' terms, with the corpus's own avg_len."""
+        self.stats = TermStats.of(terms)
         if self.client.has_collection(SPARSE):
             self.client.drop_collection(SPARSE)
-        self._create(SPARSE, "bm25", "SPARSE_FLOAT_VECTOR", "SPARSE_INVERTED_INDEX")
-        self._insert(SPARSE, [{"id": i, "bm25": w} for i, w in enumerate(rows) if w])  # no terms
+        args = (SPARSE, "bm25", "SPARSE_FLOAT_VECTOR", "SPARSE_INVERTED_INDEX")
+        table.create(self.client, self._pymilvus, *args)
+        self.insert_sparse(self.keys, terms)
         self.client.flush(SPARSE)
         self.client.load_collection(SPARSE)
-        self.vocab, self._terms_key, self._terms_source = vocab, key, None
+        self._terms_source = None
 
-    def _create(self, name: str, field: str, dtype: str, index_type: str, params=None, **kw):
-        """A collection ``name``: int64 key ``id`` (the chunk row) and ``field``, metric IP."""
-        schema = self._pymilvus.MilvusClient.create_schema(auto_id=False)
-        schema.add_field("id", self._pymilvus.DataType.INT64, is_primary=True)
-        schema.add_field(field, getattr(self._pymilvus.DataType, dtype), **kw)
-        index = self.client.prepare_index_params()
-        index.add_index(field, index_type=index_type, metric_type="IP", params=params or {})
-        self.client.create_collection(name, schema=schema)
-        # sync=False: waiting would call AllocTimestamp, which Milvus Lite does not implement.
-        self.client.create_index(name, index, sync=False)
-
-    def _insert(self, name: str, rows: list[dict]) -> None:
-        for start in range(0, len(rows), BATCH):
-            self.client.insert(name, rows[start : start + BATCH])
-
-    def _wait_for_index(self, collection: str, field: str, timeout: float = 600.0) -> None:
-        """Milvus Lite indexes each segment in the background after a flush (describe_index
-        says "Finished" before that); wait until every segment has its index file."""
-        root = Path(self.path) / "collections" / collection / "partitions"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            segments = {p.stem for p in root.glob("*/data/*.parquet")}
-            indexed = {p.name.split(".")[0] for p in root.glob(f"*/indexes/*.{field}.*.idx")}
-            if segments <= indexed:
-                return
-            time.sleep(0.05)
+    def insert_sparse(self, keys: np.ndarray, terms: Sequence[Sequence[str]]) -> None:
+        """BM25 rows for ``keys`` with the stored avg_len; chunks without terms get none."""
+        if self.stats is None:
+            raise RagError("This Milvus index has no BM25 rows yet: call set_chunks first.")
+        rows = ({"id": int(k), "bm25": self.stats.row(t)} for k, t in zip(keys, terms, strict=True))
+        table.insert(self.client, SPARSE, [r for r in rows if r["bm25"]])
 
     def __len__(self) -> int:
         return self.n
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The rows of stored ``keys`` (int64)."""
+        if self._key_index is None:
+            order = np.argsort(self.keys, kind="stable")
+            self._key_index = (self.keys[order], order)
+        sorted_keys, rows = self._key_index
+        return rows[np.searchsorted(sorted_keys, np.asarray(keys, dtype=np.int64))]
+
+    def set_keys(self, keys: np.ndarray) -> None:
+        """Row i is now the chunk with key ``keys[i]``."""
+        self.keys, self.n, self._key_index = np.asarray(keys, dtype=np.int64), len(keys), None
+        self.next_key = max(self.next_key, int(self.keys.max(initial=-1)) + 1)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.dim)
@@ -163,68 +165,69 @@ class MilvusStore:
         rows = np.full((len(queries), k), -1, dtype=np.int64)
         if not self.n:
             return scores, rows
-        search_params = {"metric_type": "IP"}
+        search_params: dict[str, Any] = {"metric_type": "IP"}
         if "nprobe" in self.index:
             search_params["params"] = {"nprobe": int(self.index["nprobe"])}
         found = self.client.search(
-            DENSE,
-            data=list(queries),
-            limit=k,
-            anns_field="vector",
-            search_params=search_params,
-            output_fields=["id"],
+            DENSE, data=list(queries), limit=k, anns_field="vector", search_params=search_params
         )
         for q, hits in enumerate(found):
-            for j, hit in enumerate(hits):
-                rows[q, j], scores[q, j] = hit["id"], hit["distance"]
+            if hits:
+                rows[q, : len(hits)] = self.rows_of(np.array([h["id"] for h in hits]))
+                scores[q, : len(hits)] = [h["distance"] for h in hits]
         return scores, rows
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, **self.index, "bm25": self.vocab is not None, "ntotal": self.n}
+        return {"kind": self.kind, **self.index, "bm25": self.stats is not None, "ntotal": self.n}
 
     def reconstruct(self) -> np.ndarray:
         if self._vectors is None:
-            vectors = np.zeros((self.n, self.dim), dtype=np.float32)
-            for start in range(0, self.n, BATCH):
-                end = min(self.n, start + BATCH)
-                for row in self.client.query(
-                    DENSE,
-                    filter=f"id >= {start} and id < {end}",
-                    output_fields=["id", "vector"],
-                    limit=end - start,
-                ):
-                    vectors[row["id"]] = row["vector"]
-            self._vectors = vectors
+            self._vectors = table.read_vectors(self.client, self.keys, self.rows_of, self.dim)
         return self._vectors
 
-    def save(self, folder: Path) -> list[str]:
-        """Close the database, copy it into ``folder``, reopen; the copy's file names. A copy
-        that fails (a full disk) still reopens it, so the loaded index keeps answering."""
-        self.close_client()
-        try:
-            shutil.copytree(self.path, Path(folder) / DB)
-        finally:
-            self._reopen()
-        files = sorted(
-            str(p.relative_to(folder)) for p in (Path(folder) / DB).rglob("*") if p.is_file()
-        )
-        if self.vocab is not None:
-            record = {"terms": self.vocab, "sha256": self._terms_key}
-            text = json.dumps(record, ensure_ascii=False)
-            (Path(folder) / TERMS_FILE).write_text(text, encoding="utf-8")
-            files.append(TERMS_FILE)
-        return files
+    def set_vectors(self, vectors: np.ndarray) -> None:
+        """What ``reconstruct`` returns: (n, dim) float32 in row order, known to the caller."""
+        self._vectors = vectors
 
-    def _reopen(self) -> None:
-        """A new client on the working copy (after ``close_client``), collections loaded."""
-        self.client = self._pymilvus.MilvusClient(uri=self.path)
+    def chunks(self) -> list[Chunk]:
+        """The chunk table in row order, read from the database alone."""
+        if not self.chunk_fields:
+            raise RagError(
+                "This Milvus index was saved before chunk text was stored in the database; "
+                "`rag index --rebuild` (or any save of it) stores it."
+            )
+        return table.read_chunks(self.client, self.keys)
+
+    def save(self, folder: Path) -> list[str]:
+        """Close the database, copy it into ``folder``, reopen; the file names written (the
+        database's, its keys and term counts: rag.milvus_files)."""
+        folder = Path(folder)
+        self.copy_to(folder / DB)
+        files = sorted(str(p.relative_to(folder)) for p in (folder / DB).rglob("*") if p.is_file())
+        record = {"next_key": self.next_key, "sha256": self._table_key}
+        return [*files, *milvus_files.write(folder, self.keys, record, self.stats)]
+
+    def copy(self) -> MilvusStore:
+        """A store over a copy of this database; this one stays as it is, and usable."""
+        workdir = new_workdir()
+        try:
+            self.copy_to(workdir / DB)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        (workdir / DB / "LOCK").unlink(missing_ok=True)
+        other = MilvusStore(workdir, dim=self.dim, n=self.n, index=dict(self.index))
+        other.keys, other.next_key = self.keys.copy(), self.next_key
+        other.stats, other.chunk_fields = copy.deepcopy(self.stats), self.chunk_fields
+        other._table_key, other._vectors = self._table_key, self._vectors
+        other._terms_source = self._terms_source
+        other.load_collections()
+        return other
+
+    def load_collections(self) -> None:
         self.client.load_collection(DENSE)
-        if self.vocab is not None:
+        if self.stats is not None:
             self.client.load_collection(SPARSE)
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self.client, self._servers, self.path, self.workdir
-        )
 
     @classmethod
     def load(cls, folder: Path, record: dict[str, Any]) -> MilvusStore:
@@ -233,24 +236,14 @@ class MilvusStore:
         import_milvus()  # the missing extra is named before anything else is tried
         if not (folder / DB).is_dir():
             raise FileNotFoundError(folder / DB)
-        workdir = Path(tempfile.mkdtemp(prefix="rag-milvus-"))
-        shutil.copytree(folder / DB, workdir / DB)
-        (workdir / DB / "LOCK").unlink(missing_ok=True)
+        workdir = new_workdir(folder / DB)
         index = {
             k: v for k, v in record.items() if k not in ("kind", "ntotal", "bm25", "requested")
         }
         store = None
         try:
             store = cls(workdir, dim=0, n=int(record["ntotal"]), index=index)
-            store.client.load_collection(DENSE)
-            fields = store.client.describe_collection(DENSE)["fields"]
-            store.dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
-            if (folder / TERMS_FILE).exists():
-                record = json.loads((folder / TERMS_FILE).read_text("utf-8"))
-                store.vocab, store._terms_key = record["terms"], record.get("sha256")
-                store.client.load_collection(SPARSE)
-            else:  # saved before rag.store handed backends the terms: built on first use
-                store._terms_source = folder / "chunks.jsonl"
+            store._open_saved(folder)
         except Exception as exc:  # pymilvus / milvus_lite errors: a damaged database
             if store is not None:
                 store.close()
@@ -259,6 +252,24 @@ class MilvusStore:
                 raise
             raise RuntimeError(f"Milvus Lite could not open {folder / DB}: {exc}") from exc
         return store
+
+    def _open_saved(self, folder: Path) -> None:
+        """Keys, term counts and schema of a saved version; an index saved with idf inside
+        its BM25 rows (layout 1) gets them rewritten here, never a wrong score."""
+        self.client.load_collection(DENSE)
+        fields = {f["name"]: f for f in self.client.describe_collection(DENSE)["fields"]}
+        self.dim = int(fields["vector"]["params"]["dim"])
+        self.chunk_fields = "text" in fields
+        saved = milvus_files.read(folder, self.n)
+        self.set_keys(saved.keys)
+        self.next_key = max(self.next_key, saved.next_key)
+        if saved.old_layout:
+            self.rewrite_sparse(milvus_files.read_table(saved.table)[1])
+        elif saved.stats is None:  # saved without BM25: built on first use
+            self._terms_source = saved.table
+        else:
+            self.stats, self._table_key = saved.stats, saved.table_key
+            self.client.load_collection(SPARSE)
 
     def hybrid_search(
         self,
@@ -283,43 +294,26 @@ class MilvusStore:
         pool = pool or min(self.n, max(50, k * 10))
         query_vector = np.asarray(query_vector, dtype=np.float32)
         dense_rows = [int(r) for r in self.search(query_vector, pool)[1][0] if r >= 0]
-        sparse_q = query_sparse(self.vocab or {}, query_terms)
-        bm25_rows = sparse_hits(self.client, SPARSE, sparse_q, pool)
+        sparse_q = self.query_sparse(query_terms)
+        bm25_keys = np.array(sparse_hits(self.client, SPARSE, sparse_q, pool), dtype=np.int64)
+        bm25_rows = self.rows_of(bm25_keys).tolist()
         rows = np.array(list(dict.fromkeys(dense_rows + bm25_rows)), dtype=np.int64)
-        keyword = sparse_scores(self.client, SPARSE, rows, sparse_q)
+        keyword = sparse_scores(self.client, SPARSE, self.keys[rows], sparse_q)
         dense = self.reconstruct()[rows] @ query_vector
         return fuse_rows(rows, dense, keyword, k, weights, query_script, chunk_scripts)
 
+    def query_sparse(self, query_terms: Sequence[str]) -> dict[int, float]:
+        """The question's BM25 vector (idf per known term) for the ``bm25`` collection."""
+        self._ensure_terms()
+        return self.stats.query(query_terms) if self.stats is not None else {}
+
     def has_terms(self) -> bool:
         """Whether BM25 searches can run: terms set, or a saved database to read them from."""
-        return self.vocab is not None or self._terms_source is not None
+        return self.stats is not None or self._terms_source is not None
 
     def _ensure_terms(self) -> None:
-        if self.vocab is not None:
+        if self.stats is not None:
             return
         if self._terms_source is None:
-            raise RagError("This Milvus index has no BM25 terms yet: call set_terms(data.terms).")
-        with open(self._terms_source, encoding="utf-8") as fh:
-            self.set_terms([json.loads(line)["terms"] for line in fh if line.strip()])
-
-    def close_client(self) -> None:
-        """Close the client and stop this database's in-process server (files quiescent)."""
-        self.client.close()
-        self._servers.release_server(self.path)
-
-    def close(self) -> None:
-        """Close everything and delete the working copy; the store is unusable after."""
-        self._finalizer()
-
-
-def _terms_key(docs_terms: list[list[str]]) -> str:
-    text = json.dumps(docs_terms, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _shutdown(client: Any, servers: Any, path: str, workdir: Path) -> None:
-    try:
-        client.close()
-        servers.release_server(path)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            raise RagError("This Milvus index has no BM25 terms yet: call set_chunks(...).")
+        self.set_chunks(*milvus_files.read_table(self._terms_source))

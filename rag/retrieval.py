@@ -56,7 +56,7 @@ class Retriever:
         self._scripts = np.full(len(data.chunks), _UNKNOWN, dtype=np.int8)
         self._hybrid = hasattr(self.index, "hybrid_search") and _no_coverage(self.weights)
         if self._hybrid and not self.index.has_terms():
-            self.index.set_terms(data.terms)  # an index assembled in memory, never saved
+            self.index.set_chunks(data.chunks, data.terms)  # assembled in memory, never saved
 
     def search(
         self,

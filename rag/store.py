@@ -107,8 +107,8 @@ def save_index(data: IndexData, index_dir: str | Path) -> Path:
 
 def _write_version(data: IndexData, folder: Path) -> None:
     index = data.search_index()
-    if hasattr(index, "set_terms"):  # a backend that stores BM25 too (rag.milvus_store)
-        index.set_terms(data.terms)
+    if hasattr(index, "set_chunks"):  # a backend that stores chunks and BM25 (rag.milvus_store)
+        index.set_chunks(data.chunks, data.terms)
     files = [*index.save(folder), *TABLE_FILES]
     units = data.units or [[] for _ in data.chunks]
     sentences = data.sentence_spans or [[] for _ in data.chunks]

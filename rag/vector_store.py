@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from . import faiss_index
+from .types import Chunk
 
 
 @runtime_checkable
@@ -108,10 +109,21 @@ def _milvus():
     return milvus_store
 
 
-def build(vectors: np.ndarray, *, kind: str = "auto", params: dict | None = None) -> VectorStore:
-    """A store of ``kind`` over ``vectors``; ``auto`` picks by size (rag.faiss_index)."""
+def build(
+    vectors: np.ndarray,
+    *,
+    kind: str = "auto",
+    params: dict | None = None,
+    chunks: list[Chunk] | None = None,
+    terms: list[list[str]] | None = None,
+) -> VectorStore:
+    """A store of ``kind`` over ``vectors``; ``auto`` picks by size (rag.faiss_index).
+    ``chunks`` and ``terms`` go to a backend that stores them too (Milvus), so it writes
+    each row once instead of the vectors now and the rest at the first save."""
     if kind == "auto":
         return faiss_index.build(vectors, kind="auto", params=params)
+    if kind == "milvus" and chunks is not None:
+        return _milvus().MilvusStore.build(vectors, params, chunks=chunks, terms=terms)
     return _backend(kind)[0](vectors, params or {})
 
 

@@ -31,11 +31,11 @@ from milvus_lite.server_manager import server_manager_instance as SERVERS  # noq
 from test_vector_index import make_data  # noqa: E402
 
 import rag  # noqa: E402
-from rag import milvus_bm25, milvus_store, retrieval, vector_store  # noqa: E402
+from rag import milvus_bm25, milvus_db, milvus_files, milvus_store, retrieval, vector_store  # noqa: E402
 from rag.bm25 import BM25  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.errors import IndexCorruptedError, RagError  # noqa: E402
-from rag.milvus_store import MilvusStore, query_sparse  # noqa: E402
+from rag.milvus_store import MilvusStore  # noqa: E402
 from rag.retrieval import (
     Retriever,  # noqa: E402
     fusion_weights,  # noqa: E402
@@ -123,19 +123,20 @@ def test_dense_search_equals_exact(both):
 def test_sparse_bm25_scores_match_rag_bm25(both):
     milvus_qa, _ = both
     store, data = milvus_qa.data.vector_store, milvus_qa.data
-    store.set_terms(data.terms)
+    store.set_chunks(data.chunks, data.terms)
     bm25 = BM25(data.terms)
     for item in gold_items()[:30]:
         query_terms = terms(item["question"])
         expected = bm25.scores(query_terms)
-        sparse = query_sparse(store.vocab, query_terms)
+        sparse = store.query_sparse(query_terms)
         if not sparse:
             assert not expected.any()
             continue
         found = store.client.search(
             milvus_store.SPARSE, data=[sparse], limit=50, anns_field="bm25", output_fields=["id"]
         )[0]
-        got = {int(h["id"]): h["distance"] for h in found}
+        rows = store.rows_of(np.array([h["id"] for h in found], dtype=np.int64))
+        got = {int(r): h["distance"] for r, h in zip(rows, found, strict=True)}
         positive = int((expected > 0).sum())
         assert len(got) == min(50, positive)
         for row, score in got.items():
@@ -242,15 +243,17 @@ def _no_recomputation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("BM25 recomputed instead of read from the saved database")
 
-    monkeypatch.setattr(milvus_store, "bm25_weights", refuse)
-    monkeypatch.setattr(MilvusStore, "set_terms", refuse)
+    monkeypatch.setattr(milvus_bm25.TermStats, "of", refuse)
+    monkeypatch.setattr(MilvusStore, "set_chunks", refuse)
+    monkeypatch.setattr(MilvusStore, "rewrite_sparse", refuse)
 
 
 def test_rag_index_saves_the_sparse_field(milvus_dir, tmp_path, monkeypatch):
     """The saved database alone (no chunks.jsonl) answers BM25 with rag.bm25's scores."""
     version, manifest = read_manifest(milvus_dir)
     assert manifest["index"]["bm25"] is True
-    assert milvus_store.TERMS_FILE in manifest["files"]
+    assert milvus_files.TERMS_FILE in manifest["files"]
+    assert milvus_files.KEYS_FILE in manifest["files"]
     sparse_files = [f for f in manifest["files"] if f.startswith("milvus.db/collections/bm25/")]
     assert any(f.endswith(".parquet") for f in sparse_files), sparse_files
     with open(version / "chunks.jsonl", encoding="utf-8") as fh:
@@ -260,7 +263,8 @@ def test_rag_index_saves_the_sparse_field(milvus_dir, tmp_path, monkeypatch):
     alone = tmp_path / "alone"
     alone.mkdir()
     shutil.copytree(version / milvus_store.DB, alone / milvus_store.DB)
-    shutil.copy(version / milvus_store.TERMS_FILE, alone / milvus_store.TERMS_FILE)
+    for name in (milvus_files.TERMS_FILE, milvus_files.KEYS_FILE):
+        shutil.copy(version / name, alone / name)
     _no_recomputation(monkeypatch)
     opens = (
         lambda: MilvusStore.load(alone, manifest["index"]),
@@ -274,12 +278,12 @@ def test_rag_index_saves_the_sparse_field(milvus_dir, tmp_path, monkeypatch):
             for item in gold_items():
                 query_terms = terms(item["question"])
                 expected = bm25.scores(query_terms)
-                sparse = query_sparse(store.vocab, query_terms)
-                rows = milvus_bm25.sparse_hits(store.client, milvus_store.SPARSE, sparse, 50)
+                sparse = store.query_sparse(query_terms)
+                keys = milvus_bm25.sparse_hits(store.client, milvus_store.SPARSE, sparse, 50)
+                keys = np.array(keys, dtype=np.int64)
+                rows = store.rows_of(keys)
                 assert len(rows) == min(50, int((expected > 0).sum()))
-                got = milvus_bm25.sparse_scores(
-                    store.client, milvus_store.SPARSE, np.array(rows, dtype=np.int64), sparse
-                )
+                got = milvus_bm25.sparse_scores(store.client, milvus_store.SPARSE, keys, sparse)
                 np.testing.assert_allclose(got, expected[rows], rtol=1e-5, atol=1e-5)
                 checked += len(rows)
             assert checked > 100
@@ -394,7 +398,7 @@ def test_missing_extra_names_it(monkeypatch, milvus_dir):
             raise ImportError(f"No module named {name!r}")
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(milvus_store.importlib, "import_module", no_milvus)
+    monkeypatch.setattr(milvus_db.importlib, "import_module", no_milvus)
     vectors = np.eye(4, 8, dtype=np.float32)
     with pytest.raises(RagError, match=r"pip install -e '\.\[milvus\]'"):
         vector_store.build(vectors, kind="milvus")
