@@ -10,6 +10,7 @@ import numpy as np
 from rag.answer_features import FEATURES
 from rag.answer_scorer import AnswerScorer
 from rag.constraints import unmentioned
+from rag.mismatches import mismatches
 
 from .answer_data import Dataset
 from .scorer_rows import Rows
@@ -25,6 +26,23 @@ def unmentioned_refusals(data: Dataset, rows: Sequence[Rows]) -> set[str]:
         texts = [data.documents[a] for a in articles if a in data.documents]
         if texts and unmentioned(ex.question, texts):
             out.add(ex.qid)
+    return out
+
+
+def mismatch_refusals(scorer: AnswerScorer, data: Dataset, rows: Sequence[Rows]) -> set[str]:
+    """Questions the unit answerer refuses because its top unit's sentence names another
+    year or day than the question (rag.mismatches)."""
+    out = set()
+    for r in rows:
+        _, i = best(scorer, r)
+        if i is None:
+            continue
+        key, start, end = r.spans[i]
+        passage = data.passages[key]
+        unit = next((u for u in passage.units if (u.start, u.end) == (start, end)), None)
+        span = (unit.sentence_start, unit.sentence_end) if unit is not None else (start, end)
+        if mismatches(r.example.question, passage.text[span[0] : span[1]]):
+            out.add(r.example.qid)
     return out
 
 
@@ -74,16 +92,25 @@ def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | Non
 
 
 def split_metrics(
-    scorer: AnswerScorer, rows: Sequence[Rows], *, refused: set[str] = frozenset()
+    scorer: AnswerScorer,
+    rows: Sequence[Rows],
+    *,
+    refused: set[str] = frozenset(),
+    mismatched: set[str] = frozenset(),
 ) -> dict:
-    """``refused``: questions refused before scoring (``unmentioned_refusals``)."""
-    out = {"all": _metrics(scorer, rows, refused)}
+    """``refused``: questions refused before scoring (``unmentioned_refusals``);
+    ``mismatched``: refused after it when their top unit clears the threshold
+    (``mismatch_refusals``)."""
+    out = {"all": _metrics(scorer, rows, refused, mismatched)}
     for source in sorted({r.example.source for r in rows}):
-        out[source] = _metrics(scorer, [r for r in rows if r.example.source == source], refused)
+        part = [r for r in rows if r.example.source == source]
+        out[source] = _metrics(scorer, part, refused, mismatched)
     return out
 
 
-def _metrics(scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str]) -> dict:
+def _metrics(
+    scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str], mismatched: set[str]
+) -> dict:
     t = scorer.refusal_threshold
     answerable, unanswerable = [], []
     for r in rows:
@@ -91,7 +118,8 @@ def _metrics(scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str]) -> d
         if r.example.qid in refused:
             p = -1.0  # below any threshold, and below every scored question for the AUROC
         (answerable if r.example.answer is not None else unanswerable).append((r, p, i))
-    answered = [(r, i) for r, p, i in answerable if p >= t]
+    no = {r.example.qid for r, p, _ in answerable + unanswerable if p < t} | mismatched
+    answered = [(r, i) for r, p, i in answerable if r.example.qid not in no]
     chars = [r.spans[i][2] - r.spans[i][1] for r, i in answered if i is not None]
     sentence_chars = [_sentence_len(r, i) for r, i in answered if i is not None]
     kinds = sorted({r.example.kind for r, _, _ in unanswerable})
@@ -100,15 +128,26 @@ def _metrics(scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str]) -> d
         "unanswerable": len(unanswerable),
         "top_unit_holds_answer_when_answered": _mean([holds_answer(r, i) for r, i in answered]),
         "top_unit_holds_answer_all": _mean([holds_answer(r, i) for r, _, i in answerable]),
-        "false_refusals": _mean([p < t for _, p, _ in answerable]),
-        "refusal_accuracy": _mean([p < t for _, p, _ in unanswerable]),
+        "false_refusals": _mean([r.example.qid in no for r, _, _ in answerable]),
+        "refusal_accuracy": _mean([r.example.qid in no for r, _, _ in unanswerable]),
         "refusal_accuracy_by_kind": {
-            k: _mean([p < t for r, p, _ in unanswerable if r.example.kind == k]) for k in kinds
+            k: _mean([r.example.qid in no for r, _, _ in unanswerable if r.example.kind == k])
+            for k in kinds
+        },
+        "refused_for_a_mismatch": {
+            "answerable": _mean([_only_mismatch(r, p, t, mismatched) for r, p, _ in answerable]),
+            "unanswerable": _mean(
+                [_only_mismatch(r, p, t, mismatched) for r, p, _ in unanswerable]
+            ),
         },
         "auroc": auroc([p for _, p, _ in answerable], [p for _, p, _ in unanswerable]),
         "mean_quote_chars": _mean(chars, digits=1),
         "mean_sentence_chars": _mean(sentence_chars, digits=1),
     }
+
+
+def _only_mismatch(r: Rows, p: float, t: float, mismatched: set[str]) -> bool:
+    return p >= t and r.example.qid in mismatched
 
 
 def _sentence_len(r: Rows, i: int) -> int:

@@ -71,7 +71,7 @@ def render(results: dict) -> str:
                 for block in (previous, test):
                     cells.append(cell(block[source]) if source in block else "–")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        lines += _mismatch_note(previous)
+        lines += _mismatch_note(previous, test)
     by_kind = test["all"]["refusal_accuracy_by_kind"]
     lines += [
         "",
@@ -93,17 +93,20 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _mismatch_note(previous: dict) -> list[str]:
-    shares = previous.get("korquad", {}).get("refused_for_a_mismatch")
-    if not shares:
+def _mismatch_note(previous: dict, test: dict) -> list[str]:
+    sentences = previous.get("korquad", {}).get("refused_for_a_mismatch")
+    units = test.get("korquad", {}).get("refused_for_a_mismatch")
+    if not sentences or not units:
         return []
     return [
         "",
-        "The sentence answerer's figures include its refusal of a top sentence that names "
-        "another year, month, day, quarter or round than the question (rag.mismatches): on "
-        f"KorQuAD it adds the refusal of {_f(shares['answerable'])} of the answerable and "
-        f"{_f(shares['unanswerable'])} of the unanswerable test questions to those under "
-        "the similarity threshold.",
+        "Both include the refusal of a top sentence (for the scorer: the top unit's "
+        "sentence) that names another year, month, day, quarter or round than the question "
+        "(rag.mismatches). On KorQuAD it adds the refusal of "
+        f"{_f(sentences['answerable'])} of the answerable and "
+        f"{_f(sentences['unanswerable'])} of the unanswerable test questions to those under "
+        f"the sentence answerer's threshold, and {_f(units['answerable'])} and "
+        f"{_f(units['unanswerable'])} to the scorer's.",
     ]
 
 

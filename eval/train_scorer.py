@@ -29,7 +29,12 @@ from rag.sentence_answerer import REFUSAL_THRESHOLDS
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
 from .legacy_scores import choose_refusal_thresholds, legacy_items, summaries
-from .scorer_metrics import choose_threshold, split_metrics, unmentioned_refusals
+from .scorer_metrics import (
+    choose_threshold,
+    mismatch_refusals,
+    split_metrics,
+    unmentioned_refusals,
+)
 from .scorer_report import write_docs
 from .scorer_rows import RowBuilder, Rows, constructed
 from .scorer_vectors import ScorerVectors
@@ -160,13 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     test_rows = [r for r in rows if r.example.split == "test"]
     val_rows = [r for r in rows if r.example.split == "val"]
     refused = unmentioned_refusals(data, [r for r in rows if r.example.split != "train"])
+    mismatched = mismatch_refusals(scorer, data, val_rows + test_rows)
     results = {
         "features": list(FEATURES),
         "weights": dict(zip(FEATURES, (round(float(v), 4) for v in scorer.weights), strict=True)),
         "chosen_on_validation": chosen,
         "counts": _counts(rows),
-        "val": split_metrics(scorer, val_rows, refused=refused),
-        "test": split_metrics(scorer, test_rows, refused=refused),
+        "val": split_metrics(scorer, val_rows, refused=refused, mismatched=mismatched),
+        "test": split_metrics(scorer, test_rows, refused=refused, mismatched=mismatched),
         "unmentioned_refusals_test": _rule_shares(test_rows, refused),
         "seconds": round(time.perf_counter() - started, 1),
         "model": settings.model,

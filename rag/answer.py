@@ -3,7 +3,8 @@
 Every answer unit of the top hits (``rag.units``: sentences, list items, groups,
 clauses; vectors and terms stored with the index) gets a calibrated probability of
 answering from the learned scorer (``rag.answer_scorer``). The best unit is quoted
-when it reaches the refusal threshold chosen on validation data, and so is any
+when it reaches the refusal threshold chosen on validation data and its sentence
+names no other year or day than the question (rag.mismatches), and so is any
 other unit that is more likely than not to answer. A question that asks for a list
 gets the whole list; a sentence that points at a footnote (``기업*``) brings it along.
 When the article itself answers nearly as well as the page furniture around it
@@ -31,6 +32,7 @@ from .answer_scorer import AnswerScorer
 from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
+from .mismatches import mismatches
 from .refusals import refusal, unmentioned_specifics
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
@@ -89,6 +91,11 @@ class UnitAnswerer:
         if best < self.scorer.refusal_threshold:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=best)  # fmt: skip
+        top = max(scored, key=lambda s: s.probability)
+        contradicted = mismatches(question, top.candidate.sentence)  # another year or day
+        if contradicted:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=best, mismatched=contradicted)  # fmt: skip
         chosen = self._select(info, scored, data.documents)
         citations = [_citation(n, s, data.documents) for n, s in enumerate(chosen, start=1)]
         return Answer(

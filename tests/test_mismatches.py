@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import rag
 from rag.mismatches import mismatches
 from rag.refusals import refusal_reason
 from rag.types import Answer, Chunk, Document, Hit, Mismatch
@@ -67,6 +68,12 @@ def test_the_refusal_card_shows_the_mismatch_escaped():
     assert "<b>2025</b>" not in html and "&lt;b&gt;2025&lt;/b&gt;" in html
 
 
+@pytest.fixture(scope="module", params=["sentences", "units"])
+def either_qa(request, qa, built_index):
+    """Both extractive answerers apply the rule: the default one and ``extractive="units"``."""
+    return qa if request.param == "sentences" else rag.open(built_index, extractive="units")
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -77,8 +84,10 @@ def test_the_refusal_card_shows_the_mismatch_escaped():
          [Mismatch("17일", ("16일",))]),
     ],
 )  # fmt: skip
-def test_the_bundled_corpus_refuses_a_question_about_another_year_or_day(qa, question, expected):
-    answer = qa.ask(question)
+def test_the_bundled_corpus_refuses_a_question_about_another_year_or_day(
+    either_qa, question, expected
+):
+    answer = either_qa.ask(question)
     assert answer.refused and answer.citations == [] and answer.unmentioned == []
     assert answer.mismatched == expected
     assert answer.hits  # the nearest passages stay, for the refusal to show
@@ -91,6 +100,8 @@ def test_the_bundled_corpus_refuses_a_question_about_another_year_or_day(qa, que
         "박진 장관은 2월 16일 고위급 라운드테이블에서 무엇을 말했나요?",
     ],
 )
-def test_the_bundled_corpus_answers_the_same_question_about_the_right_year_or_day(qa, question):
-    answer = qa.ask(question)
+def test_the_bundled_corpus_answers_the_same_question_about_the_right_year_or_day(
+    either_qa, question
+):
+    answer = either_qa.ask(question)
     assert not answer.refused and answer.mismatched == []
