@@ -3,18 +3,23 @@
 Opening a Milvus Lite database writes to it (a lock file, the WAL, compaction), so the
 product never opens a saved version in place: each store works on a copy in a temporary
 folder, deleted when the store is closed or collected. Copying out (a save, or the start of
-an update) closes the client so the files are quiescent, then reopens it. Milvus Lite
+an update) closes the client so the files are quiescent, then reopens it; searches on other
+threads wait for that instead of meeting a closed client (``ClientGuard``). Milvus Lite
 serves pymilvus over gRPC on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import shutil
 import tempfile
+import threading
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import RagError
 
@@ -36,6 +41,66 @@ def import_milvus() -> tuple[Any, Any]:
     return pymilvus, servers.server_manager_instance
 
 
+class ClientGuard:
+    """Many readers of the client at once, or one copier with the client closed.
+
+    An update copies the live database while other threads answer questions from it; the
+    copy must close the client, so readers wait for the copy (seconds at 100k chunks)
+    rather than fail with "should create connection first". A thread already reading may
+    read again (a hybrid search calls ``search``) without waiting.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._closing = False
+        self._mine = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        depth = getattr(self._mine, "depth", 0)
+        if not depth:
+            with self._cond:
+                self._cond.wait_for(lambda: not self._closing)
+                self._readers += 1
+        self._mine.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._mine.depth = depth
+            if not depth:
+                with self._cond:
+                    self._readers -= 1
+                    self._cond.notify_all()
+
+    @contextmanager
+    def closed(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closing)  # one copier at a time
+            self._closing = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closing = False
+                self._cond.notify_all()
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def reading(method: Method) -> Method:
+    """Run a ``WorkingCopy`` method that uses the client as a reader of its guard."""
+
+    @functools.wraps(method)
+    def guarded(self: WorkingCopy, *args: Any, **kwargs: Any) -> Any:
+        with self.guard.reading():
+            return method(self, *args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
 def new_workdir(source: Path | None = None) -> Path:
     """A temporary folder for a working copy, holding a copy of ``source`` when given."""
     workdir = Path(tempfile.mkdtemp(prefix="rag-milvus-"))
@@ -52,6 +117,7 @@ class WorkingCopy:
         self._pymilvus, self._servers = import_milvus()
         self.workdir = Path(workdir)
         self.path = str(self.workdir / DB)
+        self.guard = ClientGuard()
         self.client = self._pymilvus.MilvusClient(uri=self.path)
         self._finalizer = weakref.finalize(
             self, _shutdown, self.client, self._servers, self.path, self.workdir
@@ -63,11 +129,12 @@ class WorkingCopy:
     def copy_to(self, target: Path) -> None:
         """Copy the database to ``target`` with the client closed; a copy that fails (a
         full disk) still reopens it, so the store keeps answering."""
-        self.close_client()
-        try:
-            shutil.copytree(self.path, target)
-        finally:
-            self._reopen()
+        with self.guard.closed():
+            self.close_client()
+            try:
+                shutil.copytree(self.path, target)
+            finally:
+                self._reopen()
 
     def _reopen(self) -> None:
         """A new client on the working copy (after ``close_client``), collections loaded."""

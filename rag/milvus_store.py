@@ -30,7 +30,7 @@ from . import milvus_table as table
 from .errors import RagError
 from .fusion import FusionWeights
 from .milvus_bm25 import TermStats, fuse_rows, sparse_hits, sparse_scores
-from .milvus_db import DB, WorkingCopy, import_milvus, new_workdir
+from .milvus_db import DB, WorkingCopy, import_milvus, new_workdir, reading
 from .milvus_files import table_key
 from .milvus_table import DENSE, SPARSE
 from .types import Chunk
@@ -158,6 +158,7 @@ class MilvusStore(WorkingCopy):
         self.keys, self.n, self._key_index = np.asarray(keys, dtype=np.int64), len(keys), None
         self.next_key = max(self.next_key, int(self.keys.max(initial=-1)) + 1)
 
+    @reading
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32).reshape(-1, self.dim)
         k = min(max(k, 1), max(self.n, 1))
@@ -180,6 +181,7 @@ class MilvusStore(WorkingCopy):
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.index, "bm25": self.stats is not None, "ntotal": self.n}
 
+    @reading
     def reconstruct(self) -> np.ndarray:
         if self._vectors is None:
             self._vectors = table.read_vectors(self.client, self.keys, self.rows_of, self.dim)
@@ -189,6 +191,7 @@ class MilvusStore(WorkingCopy):
         """What ``reconstruct`` returns: (n, dim) float32 in row order, known to the caller."""
         self._vectors = vectors
 
+    @reading
     def chunks(self) -> list[Chunk]:
         """The chunk table in row order, read from the database alone."""
         if not self.chunk_fields:
@@ -271,6 +274,7 @@ class MilvusStore(WorkingCopy):
             self.stats, self._table_key = saved.stats, saved.table_key
             self.client.load_collection(SPARSE)
 
+    @reading
     def hybrid_search(
         self,
         query_vector: np.ndarray,
