@@ -16,13 +16,27 @@ from .types import Answer, Document, Hit, Lang, Mismatch
 REFUSAL = {"en": "The documents do not say.", "ko": "문서에서 찾을 수 없습니다."}
 UNMENTIONED = {
     "en": "None of the documents found mentions {items}.",
-    "ko": "찾은 문서 어디에도 {items}이(가) 나오지 않습니다.",
+    "ko": "찾은 문서 어디에도 {items}{i_ga} 나오지 않습니다.",
 }
 
 MISMATCHED = {
     "en": "The passage that matches best is about {found}, not {asked}.",
-    "ko": "가장 가까운 대목은 {asked}이(가) 아니라 {found}에 관한 것입니다.",
+    "ko": "가장 가까운 대목은 {asked}{i_ga} 아니라 {found}에 관한 것입니다.",
 }
+# How a number's last digit is read in Korean (일, 이, 삼, …); a final 0 is read 십, 백, 천
+# or 만, all ending in a consonant.
+_DIGIT_ENDS_IN_CONSONANT = dict(zip("0123456789", [1, 1, 0, 1, 0, 0, 1, 1, 1, 0], strict=True))
+
+
+def subject_particle(word: str) -> str:
+    """이 after a final consonant, 가 after a vowel ("2024가", "제3차가", "17일이"); both,
+    as "이(가)", when the reading is unclear (a Latin name)."""
+    last = word.rstrip("’'”\") ")[-1:]
+    if "가" <= last <= "힣":
+        return "이" if (ord(last) - ord("가")) % 28 else "가"
+    if last in _DIGIT_ENDS_IN_CONSONANT:
+        return "이" if _DIGIT_ENDS_IN_CONSONANT[last] else "가"
+    return "이(가)"
 
 
 def refusal_reason(
@@ -37,10 +51,13 @@ def refusal_reason(
 
     reasons = []
     if unmentioned:
-        reasons.append(UNMENTIONED.get(lang, UNMENTIONED["en"]).format(items=quoted(unmentioned)))
+        template = UNMENTIONED.get(lang, UNMENTIONED["en"])
+        i_ga = subject_particle(unmentioned[-1])
+        reasons.append(template.format(items=quoted(unmentioned), i_ga=i_ga))
     for m in mismatched:
         template = MISMATCHED.get(lang, MISMATCHED["en"])
-        reasons.append(template.format(asked=quoted([m.asked]), found=quoted(m.found)))
+        i_ga = subject_particle(m.asked)
+        reasons.append(template.format(asked=quoted([m.asked]), found=quoted(m.found), i_ga=i_ga))
     return " ".join(reasons)
 
 

@@ -52,7 +52,7 @@ def test_the_reason_says_what_the_passage_is_about_instead_in_the_answer_languag
         "The passage that matches best is about “2025”, not “2024”."
     )
     assert refusal_reason([], "ko", mismatched=found) == (
-        "가장 가까운 대목은 ‘2024’이(가) 아니라 ‘2025’에 관한 것입니다."
+        "가장 가까운 대목은 ‘2024’가 아니라 ‘2025’에 관한 것입니다."
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.constraints import unmentioned
-from rag.refusals import refusal_reason
+from rag.refusals import refusal_reason, subject_particle
 from rag.types import Answer, Chunk, Document, Hit
 from rag.ui import render
 
@@ -56,6 +56,16 @@ def test_a_changed_name_of_three_syllables_is_still_missing():
 def test_refusal_reason_names_what_is_missing_in_the_answer_language():
     assert refusal_reason(["2025"], "en") == "None of the documents found mentions “2025”."
     assert "‘제3차’" in refusal_reason(["제3차"], "ko")
+
+
+@pytest.mark.parametrize(
+    ("word", "particle"),
+    [("2022", "가"), ("2020", "이"), ("제3차", "가"), ("17일", "이"), ("일본", "이"),
+     ("사우디아라비아", "가"), ("Germany", "이(가)")],
+)  # fmt: skip
+def test_korean_reasons_pick_the_subject_particle_by_the_final_sound(word, particle):
+    assert subject_particle(word) == particle
+    assert refusal_reason([word], "ko") == f"찾은 문서 어디에도 ‘{word}’{particle} 나오지 않습니다."
 
 
 def test_refusal_shows_its_reason_and_the_closest_passages_escaped():
