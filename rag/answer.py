@@ -87,11 +87,11 @@ class UnitAnswerer:
                            unmentioned=missing)  # fmt: skip
         info = question_info(question, search_query=search_query)
         scored = self.score(info, hits, query_vector=query_vector, data=data)
-        best = max((s.probability for s in scored), default=0.0)
-        if best < self.scorer.refusal_threshold:
+        top = max(scored, key=lambda s: s.probability, default=None)
+        best = top.probability if top is not None else 0.0
+        if top is None or best < self.scorer.refusal_threshold:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=best)  # fmt: skip
-        top = max(scored, key=lambda s: s.probability)
         contradicted = mismatches(question, top.candidate.sentence)  # another year or day
         if contradicted:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,

@@ -195,7 +195,7 @@ def _build_on_ray(args: argparse.Namespace, build: dict):
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     import rag
-    from rag.refusals import has_reason, refusal_reason
+    from rag.refusals import refusal_reason
 
     qa = rag.open(args.index_dir)
     if args.json or (args.answerer or qa.settings.answerer) != "llm":
@@ -212,8 +212,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
-    if has_reason(answer):
-        print(refusal_reason(answer.unmentioned, answer.lang, mismatched=answer.mismatched))
+    why = refusal_reason(answer.unmentioned, answer.lang, mismatched=answer.mismatched)
+    if why:
+        print(why)
     if answer.rendering is not None and answer.rendering.shown:
         refs = ", ".join(f"[{n}]" for n in answer.rendering.sources)
         print(f"\nMachine rendering of {refs}:\n{answer.rendering.text}")

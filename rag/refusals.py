@@ -43,7 +43,8 @@ def refusal_reason(
     unmentioned: Sequence[str], lang: Lang, *, mismatched: Sequence[Mismatch] = ()
 ) -> str:
     """Why a refusal refused, in the answer's language: what the documents do not name,
-    or what the best passage names instead of what was asked."""
+    or what the best passage names instead of what was asked; "" when neither (the
+    similarity alone was too low)."""
     open_q, close_q = ("“", "”") if lang == "en" else ("‘", "’")
 
     def quoted(parts) -> str:
@@ -59,11 +60,6 @@ def refusal_reason(
         i_ga = subject_particle(m.asked)
         reasons.append(template.format(asked=quoted([m.asked]), found=quoted(m.found), i_ga=i_ga))
     return " ".join(reasons)
-
-
-def has_reason(answer: Answer) -> bool:
-    """Whether a refusal can say why (``refusal_reason``), beyond "not similar enough"."""
-    return bool(answer.unmentioned or answer.mismatched)
 
 
 def refusal(

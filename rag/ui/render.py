@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..chat import SearchPlan, Turn
-from ..refusals import has_reason, refusal_reason
+from ..refusals import refusal_reason
 from ..types import Answer, Citation, Document
 from .strings import text
 
@@ -119,7 +119,7 @@ def answer_html(
     lang = answer.lang
     if answer.refused:
         why = refusal_reason(answer.unmentioned, lang, mismatched=answer.mismatched)
-        reason = f'<p class="rag-reason">{esc(why)}</p>' if has_reason(answer) else ""
+        reason = f'<p class="rag-reason">{esc(why)}</p>' if why else ""
         return (
             f'<div class="rag-answer" lang="{esc(lang)}">'
             f'<div class="rag-refusal" role="status"><strong>⚠️ {esc(answer.text)}</strong>'
