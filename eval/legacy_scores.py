@@ -19,7 +19,11 @@ from tqdm.auto import tqdm
 from rag.answer_types import required_pattern
 from rag.config import Settings
 from rag.mismatches import mismatches
-from rag.sentence_answerer import LANG_SAMPLE_CHARS, REFUSAL_THRESHOLDS
+from rag.sentence_answerer import (
+    LANG_SAMPLE_CHARS,
+    REFUSAL_THRESHOLDS,
+    sentences_naming_the_specifics,
+)
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
 from rag.sentence_answerer import _candidates as legacy_candidates
 from rag.sentence_candidates import Candidate
@@ -41,9 +45,12 @@ class Item:
     top: Candidate | None
     pair: str  # "same" or "cross": the question's language against the top sentence's document's
     mismatch: bool = False  # the top sentence names another year or day (rag.mismatches)
+    # refused because no sentence near the best comes from an article that names every
+    # specific of the question (rag.sentence_answerer.sentences_naming_the_specifics)
+    unnamed: bool = False
 
     def refused(self, thresholds: dict[str, float]) -> bool:
-        return self.best < thresholds[self.pair] or self.mismatch
+        return self.best < thresholds[self.pair] or self.mismatch or self.unnamed
 
 
 def summaries(items: list[Item], *, thresholds: dict[str, float] = REFUSAL_THRESHOLDS) -> dict:
@@ -94,6 +101,9 @@ def legacy_items(
         if pattern is not None:
             cands = [c for c in cands if pattern.search(c.text)]
         ranked = answerer._score(ex.question, cands, q, docs)
+        articles = {k: _article(data, k) for k in order}
+        kept, absent = sentences_naming_the_specifics(ex.question, ranked, articles)
+        ranked = ranked if absent else kept  # a refusal keeps its similarity for the threshold
         best = ranked[0].similarity if ranked else -1.0
         if ex.qid in refused:
             best = -2.0  # refused before scoring, below every scored question
@@ -111,13 +121,20 @@ def legacy_items(
             doc_lang = detect_lang(docs[top.doc_id].text[:LANG_SAMPLE_CHARS])
             pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
         mismatch = top is not None and bool(mismatches(ex.question, top.text))
-        items.append(Item(ex, best, holds, top, pair, mismatch))
+        unnamed = bool(absent) and ex.qid not in refused
+        items.append(Item(ex, best, holds, top, pair, mismatch, unnamed))
     return items
 
 
 def _document(data: Dataset, key: str) -> Document:
     p = data.passages[key]
     return Document(doc_id=key, text=p.text, title=p.title)
+
+
+def _article(data: Dataset, key: str) -> Document:
+    """The passage's whole article, which the specifics are looked for in."""
+    p = data.passages[key]
+    return Document(doc_id=key, text=data.documents.get(p.document, p.text), title=p.title)
 
 
 def _summary(items: list[Item], thresholds: dict[str, float]) -> dict:
@@ -137,6 +154,14 @@ def _summary(items: list[Item], thresholds: dict[str, float]) -> dict:
             ),
             "unanswerable": _mean(
                 [i.mismatch and not i.best < thresholds[i.pair] for i in unanswerable]
+            ),
+        },
+        "refused_for_an_unnamed_specific": {
+            "answerable": _mean(
+                [i.unnamed and not i.best < thresholds[i.pair] for i in answerable]
+            ),
+            "unanswerable": _mean(
+                [i.unnamed and not i.best < thresholds[i.pair] for i in unanswerable]
             ),
         },
         "auroc": auroc([i.best for i in answerable], [i.best for i in unanswerable]),

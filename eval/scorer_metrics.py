@@ -46,6 +46,21 @@ def mismatch_refusals(scorer: AnswerScorer, data: Dataset, rows: Sequence[Rows])
     return out
 
 
+def unnamed_refusals(scorer: AnswerScorer, data: Dataset, rows: Sequence[Rows]) -> set[str]:
+    """Questions the unit answerer refuses because its top unit's article never names
+    one of the question's specifics (rag.answer; another offered article may)."""
+    out = set()
+    for r in rows:
+        _, i = best(scorer, r)
+        if i is None:
+            continue
+        passage = data.passages[r.spans[i][0]]
+        article = data.documents.get(passage.document, passage.text)
+        if unmentioned(r.example.question, [article]):
+            out.add(r.example.qid)
+    return out
+
+
 def best(scorer: AnswerScorer, r: Rows) -> tuple[float, int | None]:
     """(highest probability, its row) — (0.0, None) when no unit was offered."""
     if len(r.rows) == 0:
@@ -97,19 +112,24 @@ def split_metrics(
     *,
     refused: set[str] = frozenset(),
     mismatched: set[str] = frozenset(),
+    unnamed: set[str] = frozenset(),
 ) -> dict:
     """``refused``: questions refused before scoring (``unmentioned_refusals``);
-    ``mismatched``: refused after it when their top unit clears the threshold
-    (``mismatch_refusals``)."""
-    out = {"all": _metrics(scorer, rows, refused, mismatched)}
+    ``mismatched`` and ``unnamed``: refused after it when their top unit clears the
+    threshold (``mismatch_refusals``, ``unnamed_refusals``)."""
+    out = {"all": _metrics(scorer, rows, refused, mismatched, unnamed)}
     for source in sorted({r.example.source for r in rows}):
         part = [r for r in rows if r.example.source == source]
-        out[source] = _metrics(scorer, part, refused, mismatched)
+        out[source] = _metrics(scorer, part, refused, mismatched, unnamed)
     return out
 
 
 def _metrics(
-    scorer: AnswerScorer, rows: Sequence[Rows], refused: set[str], mismatched: set[str]
+    scorer: AnswerScorer,
+    rows: Sequence[Rows],
+    refused: set[str],
+    mismatched: set[str],
+    unnamed: set[str] = frozenset(),
 ) -> dict:
     t = scorer.refusal_threshold
     answerable, unanswerable = [], []
@@ -118,7 +138,7 @@ def _metrics(
         if r.example.qid in refused:
             p = -1.0  # below any threshold, and below every scored question for the AUROC
         (answerable if r.example.answer is not None else unanswerable).append((r, p, i))
-    no = {r.example.qid for r, p, _ in answerable + unanswerable if p < t} | mismatched
+    no = {r.example.qid for r, p, _ in answerable + unanswerable if p < t} | mismatched | unnamed
     answered = [(r, i) for r, p, i in answerable if r.example.qid not in no]
     chars = [r.spans[i][2] - r.spans[i][1] for r, i in answered if i is not None]
     sentence_chars = [_sentence_len(r, i) for r, i in answered if i is not None]
@@ -139,6 +159,10 @@ def _metrics(
             "unanswerable": _mean(
                 [_only_mismatch(r, p, t, mismatched) for r, p, _ in unanswerable]
             ),
+        },
+        "refused_for_an_unnamed_specific": {
+            "answerable": _mean([_only_mismatch(r, p, t, unnamed) for r, p, _ in answerable]),
+            "unanswerable": _mean([_only_mismatch(r, p, t, unnamed) for r, p, _ in unanswerable]),
         },
         "auroc": auroc([p for _, p, _ in answerable], [p for _, p, _ in unanswerable]),
         "mean_quote_chars": _mean(chars, digits=1),

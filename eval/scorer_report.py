@@ -72,6 +72,7 @@ def render(results: dict) -> str:
                     cells.append(cell(block[source]) if source in block else "–")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines += _mismatch_note(previous, test)
+        lines += _unnamed_note(previous, test)
     by_kind = test["all"]["refusal_accuracy_by_kind"]
     lines += [
         "",
@@ -107,6 +108,25 @@ def _mismatch_note(previous: dict, test: dict) -> list[str]:
         f"{_f(sentences['unanswerable'])} of the unanswerable test questions to those under "
         f"the sentence answerer's threshold, and {_f(units['answerable'])} and "
         f"{_f(units['unanswerable'])} to the scorer's.",
+    ]
+
+
+def _unnamed_note(previous: dict, test: dict) -> list[str]:
+    sentences = previous.get("korquad", {}).get("refused_for_an_unnamed_specific")
+    units = test.get("korquad", {}).get("refused_for_an_unnamed_specific")
+    if not sentences or not units:
+        return []
+    return [
+        "",
+        "Both also look for the question's specifics in the article the answer would be "
+        "quoted from, when the offered articles together name them but it does not. The "
+        "sentence answerer then quotes the best sentence of an article that names them if "
+        "it scores within its selection margin of the best, and refuses otherwise; the "
+        "scorer refuses. Beyond those under the threshold, this refuses "
+        f"{_f(sentences['answerable'])} of the answerable and "
+        f"{_f(sentences['unanswerable'])} of the unanswerable KorQuAD test questions for the "
+        f"sentence answerer, and {_f(units['answerable'])} and {_f(units['unanswerable'])} "
+        "for the scorer.",
     ]
 
 

@@ -34,6 +34,7 @@ from .scorer_metrics import (
     mismatch_refusals,
     split_metrics,
     unmentioned_refusals,
+    unnamed_refusals,
 )
 from .scorer_report import write_docs
 from .scorer_rows import RowBuilder, Rows, constructed
@@ -166,13 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     val_rows = [r for r in rows if r.example.split == "val"]
     refused = unmentioned_refusals(data, [r for r in rows if r.example.split != "train"])
     mismatched = mismatch_refusals(scorer, data, val_rows + test_rows)
+    unnamed = unnamed_refusals(scorer, data, val_rows + test_rows)
     results = {
         "features": list(FEATURES),
         "weights": dict(zip(FEATURES, (round(float(v), 4) for v in scorer.weights), strict=True)),
         "chosen_on_validation": chosen,
         "counts": _counts(rows),
-        "val": split_metrics(scorer, val_rows, refused=refused, mismatched=mismatched),
-        "test": split_metrics(scorer, test_rows, refused=refused, mismatched=mismatched),
+        "val": split_metrics(
+            scorer, val_rows, refused=refused, mismatched=mismatched, unnamed=unnamed
+        ),
+        "test": split_metrics(
+            scorer, test_rows, refused=refused, mismatched=mismatched, unnamed=unnamed
+        ),
         "unmentioned_refusals_test": _rule_shares(test_rows, refused),
         "seconds": round(time.perf_counter() - started, 1),
         "model": settings.model,

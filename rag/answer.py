@@ -4,7 +4,9 @@ Every answer unit of the top hits (``rag.units``: sentences, list items, groups,
 clauses; vectors and terms stored with the index) gets a calibrated probability of
 answering from the learned scorer (``rag.answer_scorer``). The best unit is quoted
 when it reaches the refusal threshold chosen on validation data and its sentence
-names no other year or day than the question (rag.mismatches), and so is any
+names no other year or day than the question (rag.mismatches) and its document
+(without its page furniture) names every year, number, ordinal, place and name of the
+question that another retrieved document names (rag.refusals.unmentioned_in); so is any
 other unit that is more likely than not to answer. A question that asks for a list
 gets the whole list; a sentence that points at a footnote (``기업*``) brings it along.
 When the article itself answers nearly as well as the page furniture around it
@@ -33,7 +35,7 @@ from .chunking import locate
 from .config import Settings
 from .embeddings import Embedder
 from .mismatches import mismatches
-from .refusals import refusal, unmentioned_specifics
+from .refusals import refusal, unmentioned_in, unmentioned_specifics
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
 from .textnorm import fold
@@ -96,6 +98,11 @@ class UnitAnswerer:
         if contradicted:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=best, mismatched=contradicted)  # fmt: skip
+        skip = None if top.furniture else data.furniture  # a sidebar's years are not the article's
+        absent = unmentioned_in(question, [top.doc_id], data.documents, skip=skip)
+        if absent:
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=best, missing_from_best=absent)  # fmt: skip
         chosen = self._select(info, scored, data.documents)
         citations = [_citation(n, s, data.documents) for n, s in enumerate(chosen, start=1)]
         return Answer(

@@ -212,7 +212,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
-    why = refusal_reason(answer.unmentioned, answer.lang, mismatched=answer.mismatched)
+    why = refusal_reason(
+        answer.unmentioned,
+        answer.lang,
+        mismatched=answer.mismatched,
+        missing_from_best=answer.missing_from_best,
+    )
     if why:
         print(why)
     if answer.rendering is not None and answer.rendering.shown:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .sentences import kiwi, kiwi_lock
 from .textnorm import fold
@@ -197,21 +198,23 @@ def _ordinal_pattern(n: int) -> re.Pattern[str]:
     return re.compile("|".join(alternatives), re.I)
 
 
-def _names(question: str, *, korean: bool) -> list[str]:
+@lru_cache(maxsize=512)
+def _names(question: str, *, korean: bool) -> tuple[str, ...]:
     """Proper names: Kiwi's NNP and Latin words in a Korean question, capitalised words
-    (not the first word or a question word) in an English one."""
+    (not the first word or a question word) in an English one. Cached: an answer checks
+    the same question against each candidate document."""
     if korean:
         with kiwi_lock:
             tokens = kiwi().tokenize(question)
-        return [
+        return tuple(
             t.form
             for t in tokens
             if (t.tag == "NNP" and len(t.form) >= 2 and t.form not in _KO_QUESTION_WORDS)
             or t.tag == "SL"
-        ]
+        )
     words = []
     for m in _LATIN_NAME.finditer(question):
         if m.start() == 0 or m.group() in _EN_STOP:
             continue
         words.append(m.group())
-    return words
+    return tuple(words)

@@ -19,6 +19,10 @@ UNMENTIONED = {
     "ko": "찾은 문서 어디에도 {items}{i_ga} 나오지 않습니다.",
 }
 
+MISSING_FROM_BEST = {
+    "en": "The document of the passage that matches best does not mention {items}.",
+    "ko": "가장 가까운 대목이 나온 문서에는 {items}{i_ga} 나오지 않습니다.",
+}
 MISMATCHED = {
     "en": "The passage that matches best is about {found}, not {asked}.",
     "ko": "가장 가까운 대목은 {asked}{i_ga} 아니라 {found}에 관한 것입니다.",
@@ -40,11 +44,15 @@ def subject_particle(word: str) -> str:
 
 
 def refusal_reason(
-    unmentioned: Sequence[str], lang: Lang, *, mismatched: Sequence[Mismatch] = ()
+    unmentioned: Sequence[str],
+    lang: Lang,
+    *,
+    mismatched: Sequence[Mismatch] = (),
+    missing_from_best: Sequence[str] = (),
 ) -> str:
     """Why a refusal refused, in the answer's language: what the documents do not name,
-    or what the best passage names instead of what was asked; "" when neither (the
-    similarity alone was too low)."""
+    what the best passage's document does not name, or what the best passage names
+    instead of what was asked; "" when none (the similarity alone was too low)."""
     open_q, close_q = ("“", "”") if lang == "en" else ("‘", "’")
 
     def quoted(parts) -> str:
@@ -55,6 +63,10 @@ def refusal_reason(
         template = UNMENTIONED.get(lang, UNMENTIONED["en"])
         i_ga = subject_particle(unmentioned[-1])
         reasons.append(template.format(items=quoted(unmentioned), i_ga=i_ga))
+    if missing_from_best:
+        template = MISSING_FROM_BEST.get(lang, MISSING_FROM_BEST["en"])
+        i_ga = subject_particle(missing_from_best[-1])
+        reasons.append(template.format(items=quoted(missing_from_best), i_ga=i_ga))
     for m in mismatched:
         template = MISMATCHED.get(lang, MISMATCHED["en"])
         i_ga = subject_particle(m.asked)
@@ -71,6 +83,7 @@ def refusal(
     confidence: float = 0.0,
     unmentioned: Sequence[str] = (),
     mismatched: Sequence[Mismatch] = (),
+    missing_from_best: Sequence[str] = (),
 ) -> Answer:
     return Answer(
         question=question,
@@ -82,6 +95,7 @@ def refusal(
         confidence=round(confidence, 4),
         unmentioned=list(unmentioned),
         mismatched=list(mismatched),
+        missing_from_best=list(missing_from_best),
     )
 
 
@@ -90,11 +104,34 @@ def unmentioned_specifics(
 ) -> list[str]:
     """The question's specifics (as it words them) that no document of ``hits`` mentions,
     counting each document's title and date as well as its text."""
+    return unmentioned_in(question, [hit.chunk.doc_id for hit in hits], documents)
+
+
+def unmentioned_in(
+    question: str,
+    doc_ids: Sequence[str],
+    documents: Mapping[str, Document],
+    *,
+    skip: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+) -> list[str]:
+    """The question's specifics that none of the documents ``doc_ids`` mentions, leaving
+    out each document's ``skip`` spans (its page furniture: a sidebar's headline about
+    2025 does not make an article about 2023 name 2025)."""
     texts = []
-    for doc_id in dict.fromkeys(hit.chunk.doc_id for hit in hits):
+    for doc_id in dict.fromkeys(doc_ids):
         doc = documents.get(doc_id)
         if doc is not None:
-            texts.append("\n".join(filter(None, (doc.title, doc.date, doc.text))))
+            body = _without(doc.text, (skip or {}).get(doc_id, ()))
+            texts.append("\n".join(filter(None, (doc.title, doc.date, body))))
     if not texts:
         return []
     return list(dict.fromkeys(c.surface for c in unmentioned(question, texts)))
+
+
+def _without(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    parts, at = [], 0
+    for start, end in sorted(spans):
+        parts.append(text[at:start])
+        at = max(at, end)
+    parts.append(text[at:])
+    return "\n".join(parts)

@@ -147,3 +147,6 @@ class Answer:
     unmentioned: list[str] = field(default_factory=list)
     # ... or the specifics the best-matching passage contradicts (``rag.mismatches``).
     mismatched: list[Mismatch] = field(default_factory=list)
+    # ... or the specifics that the best-matching passage's own document never mentions,
+    # though another retrieved document does (``rag.refusals.unmentioned_in``).
+    missing_from_best: list[str] = field(default_factory=list)

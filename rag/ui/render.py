@@ -118,7 +118,12 @@ def answer_html(
     """
     lang = answer.lang
     if answer.refused:
-        why = refusal_reason(answer.unmentioned, lang, mismatched=answer.mismatched)
+        why = refusal_reason(
+            answer.unmentioned,
+            lang,
+            mismatched=answer.mismatched,
+            missing_from_best=answer.missing_from_best,
+        )
         reason = f'<p class="rag-reason">{esc(why)}</p>' if why else ""
         return (
             f'<div class="rag-answer" lang="{esc(lang)}">'
