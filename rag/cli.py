@@ -195,7 +195,7 @@ def _build_on_ray(args: argparse.Namespace, build: dict):
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     import rag
-    from rag.refusals import refusal_reason
+    from rag.refusals import reason_of
 
     qa = rag.open(args.index_dir)
     if args.json or (args.answerer or qa.settings.answerer) != "llm":
@@ -212,12 +212,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
-    why = refusal_reason(
-        answer.unmentioned,
-        answer.lang,
-        mismatched=answer.mismatched,
-        missing_from_best=answer.missing_from_best,
-    )
+    why = reason_of(answer)
     if why:
         print(why)
     if answer.rendering is not None and answer.rendering.shown:

@@ -74,6 +74,16 @@ def refusal_reason(
     return " ".join(reasons)
 
 
+def reason_of(answer: Answer) -> str:
+    """``refusal_reason`` for a refused answer, from the reasons it carries."""
+    return refusal_reason(
+        answer.unmentioned,
+        answer.lang,
+        mismatched=answer.mismatched,
+        missing_from_best=answer.missing_from_best,
+    )
+
+
 def refusal(
     question: str,
     *,

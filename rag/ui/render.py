@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..chat import SearchPlan, Turn
-from ..refusals import refusal_reason
+from ..refusals import reason_of
 from ..types import Answer, Citation, Document
 from .strings import text
 
@@ -118,12 +118,7 @@ def answer_html(
     """
     lang = answer.lang
     if answer.refused:
-        why = refusal_reason(
-            answer.unmentioned,
-            lang,
-            mismatched=answer.mismatched,
-            missing_from_best=answer.missing_from_best,
-        )
+        why = reason_of(answer)
         reason = f'<p class="rag-reason">{esc(why)}</p>' if why else ""
         return (
             f'<div class="rag-answer" lang="{esc(lang)}">'
