@@ -40,6 +40,8 @@ def _split_line(line: str) -> list[tuple[int, int]]:
         return _strip_span(line, 0, len(line))
     with kiwi_lock:  # Kiwi objects are not documented as thread-safe
         sents = kiwi().split_into_sents(line)
+    if not sents:  # Kiwi finds no sentence in "꺮" * 60 + "1" (found by fuzz/)
+        return _strip_span(line, 0, len(line))
     # Kiwi's sentences only say where to cut: each span runs to the next sentence's start,
     # so characters Kiwi skips (it treats U+2800 as a space; found by fuzz/) stay in a span.
     ends = [sent.start for sent in sents[1:]] + [len(line)]

@@ -128,10 +128,12 @@ def test_upload_without_usable_name_is_a_document_error(filename):
     [
         "\u2800 이 줄은 점자 빈칸으로 시작하고 Kiwi가 나누기에 충분히 긴 문장이다. 둘째 문장.",
         "A long English line that starts right here. Then a second one follows \u2800",
+        "\uaeae" * 60 + "1",  # a line in which Kiwi finds no sentence at all
     ],
 )
 def test_characters_kiwi_skips_are_still_in_a_chunk(text):
-    """Found by fuzz/fuzz_chunker.py: Kiwi treats U+2800 as a space and skipped it."""
+    """Found by fuzz/fuzz_chunker.py: Kiwi treats U+2800 as a space and skipped it, and
+    finds no sentence in some lines of one repeated syllable."""
     chunks = chunk_document(Document(doc_id="k.txt", text=text, title=""), chunk_size=60)
     covered = {i for c in chunks for i in range(c.start, c.end)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
