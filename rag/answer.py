@@ -8,7 +8,7 @@ names no other year or day than the question (rag.mismatches) and its document
 (without its page furniture) names every year, number, ordinal, place and name of the
 question that another retrieved document names (rag.refusals.unmentioned_in); so is any
 other unit that is more likely than not to answer. A question that asks for a list
-gets the whole list; a sentence that points at a footnote (``기업*``) brings it along.
+gets the whole list, and a sentence that points at a footnote (``기업*``) brings it along.
 When the article itself answers nearly as well as the page furniture around it
 (rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
 look at the marks. The text is only ever quoted, never rewritten; a warm answer costs
@@ -142,7 +142,8 @@ class UnitAnswerer:
                 break
             if not any(_overlaps(s, c) for c in chosen):
                 chosen.append(s)
-        chosen = _with_footnotes(chosen, scored, documents)
+        if info.list_question:
+            chosen = _with_footnotes(chosen, scored, documents)
         return sorted(chosen, key=lambda s: (s.doc_id, s.start))
 
     def _prefer_body(self, scored: list[Scored]) -> list[Scored]:
@@ -235,7 +236,8 @@ def _whole_list(top: Scored, scored: list[Scored]) -> Scored:
 def _with_footnotes(
     chosen: list[Scored], scored: list[Scored], documents: dict[str, Document]
 ) -> list[Scored]:
-    """A unit that points at a footnote (``기업*``) is incomplete without the ``*`` line."""
+    """A unit that points at a footnote (``기업*``) is incomplete without the ``*`` line
+    when the question asks for the list it spells out."""
     out = list(chosen)
     for s in chosen:
         doc = documents.get(s.doc_id)

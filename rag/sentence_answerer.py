@@ -16,7 +16,10 @@ candidate holds one, when the best similarity is under a threshold chosen on
 public validation data, or when the best sentence names another year or day
 than the question (rag.mismatches). Only the sentences of documents that mention all
 of the question's specifics are quoted; when the best of those falls well below the
-best sentence, the question is refused (``sentences_naming_the_specifics``).
+best sentence, the question is refused (``sentences_naming_the_specifics``). A
+sentence that mostly repeats a better one is not quoted (``without_repeats``); a
+footnote (``기업*`` … ``* (국내) 삼성전자, …``) is quoted when the question asks for
+the list it spells out.
 When an article sentence answers nearly as well as the page furniture around it
 (rag.furniture: menus, sidebars, rules), only the article is quoted; refusals do not
 look at the marks. The text is only ever quoted, never rewritten.
@@ -28,8 +31,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .answer import FOOTNOTE_REF, make_citation
-from .answer_types import required_pattern
+from .answer import make_citation
+from .answer_types import asks_for_list, required_pattern
 from .config import Settings
 from .embeddings import Embedder
 from .furniture import Spans
@@ -38,9 +41,9 @@ from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_in, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
+from .sentence_selection import with_footnotes, without_repeats
 from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
-from .sentences import sentence_spans
 from .store import IndexData
 from .terms import terms
 from .textnorm import detect_lang
@@ -180,11 +183,12 @@ class SentenceAnswerer:
     ) -> list[Candidate]:
         best = ranked[0].score
         chosen = [c for c in ranked if c.score >= best - SELECT_MARGIN]
-        chosen = chosen[: self.settings.answer_max_sentences]
+        chosen = without_repeats(chosen)[: self.settings.answer_max_sentences]
         if data is not None and hits:
             entry = single_entry(question, chosen, hits, data)
             chosen = [entry] if entry is not None else chosen
-        chosen = _with_footnotes(chosen, documents)
+        if asks_for_list(question):
+            chosen = with_footnotes(chosen, documents)
         return sorted(chosen, key=lambda c: (c.doc_id, c.start))
 
 
@@ -245,23 +249,6 @@ def _candidates(
     """The sentences of ``hits``, once each; ``furniture``: the index's marks per document;
     ``spans_of``: a chunk's stored sentences."""
     return chunk_candidates([hit.chunk for hit in hits], documents, furniture, spans_of=spans_of)
-
-
-def _with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
-    """A sentence that points at a footnote (``기업*``) is incomplete without it."""
-    out = list(chosen)
-    for cand in chosen:
-        doc = documents.get(cand.doc_id)
-        if doc is None or not FOOTNOTE_REF.search(cand.text):
-            continue
-        tail = doc.text[cand.end : cand.end + 2000]
-        for start, end in sentence_spans(tail):
-            if tail[start:end].startswith("*"):
-                s, e = cand.end + start, cand.end + end
-                if all((o.doc_id, o.start) != (cand.doc_id, s) for o in out):
-                    out.append(replace(cand, start=s, end=e, text=doc.text[s:e]))
-                break
-    return out
 
 
 def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:

@@ -1,0 +1,92 @@
+"""Which sentences within the margin are quoted: each must add something the others do
+not say, and a footnote only comes along when the question asks for its list."""
+
+from __future__ import annotations
+
+import pytest
+
+import rag
+from rag.sentence_candidates import Candidate
+from rag.sentence_selection import with_footnotes, without_repeats
+from rag.types import Document
+
+LEAD = (
+    "박진 외교장관은 2월 15부터 16일까지 네덜란드 헤이그에서 개최된 고위급회의를 네덜란드 "
+    "웝크 훅스트라(Wopke Hoekstra) 외교 장관·카이사 올롱그렌(Kajsa Ollongren) 국방 장관과 "
+    "공동 주최했다."
+)
+CAPTION = (
+    "박진 외교장관이 2월 15부터 16일까지 네덜란드 헤이그에서 개최된 고위급회의에 참석해 "
+    "발언하고 있다.(사진=외교부 제공)"
+)
+OTHER = "이번 회의에는 미국·일본·영국 등 80여개국 정부 대표와 유엔 군축고위대표가 참석했다."
+PLEDGE = "국내외 14개 AI 관련 기업*들의 자발적 약속인 「서울 AI 기업 서약」이 발표되었다."
+NOTE = "* (국내) 삼성전자, 네이버, 카카오 / (국외) OpenAI, Anthropic"
+
+
+def _candidates(doc: Document, *texts: str) -> list[Candidate]:
+    out = []
+    for rank, text in enumerate(texts):
+        start = doc.text.index(text)
+        score = 0.6 - rank / 100
+        out.append(
+            Candidate(
+                doc.doc_id,
+                f"{doc.doc_id}#0",
+                start,
+                start + len(text),
+                text,
+                text,
+                0,
+                similarity=score,
+                score=score,
+            )  # fmt: skip
+        )
+    return out
+
+
+def test_a_sentence_that_mostly_repeats_a_better_one_is_dropped():
+    doc = Document(doc_id="reaim", text=" ".join([LEAD, CAPTION, OTHER]), title="REAIM")
+    kept = without_repeats(_candidates(doc, LEAD, CAPTION, OTHER))
+    assert [c.text for c in kept] == [LEAD, OTHER]
+
+
+def test_the_richer_sentence_is_kept_after_the_one_it_repeats():
+    """The lead after its caption still adds the co-hosts' names."""
+    doc = Document(doc_id="reaim", text=" ".join([LEAD, CAPTION]), title="REAIM")
+    kept = without_repeats(_candidates(doc, CAPTION, LEAD))
+    assert [c.text for c in kept] == [CAPTION, LEAD]
+
+
+def test_the_best_sentence_is_kept_even_when_empty_of_terms():
+    doc = Document(doc_id="d", text="… " + OTHER, title="d")
+    kept = without_repeats(_candidates(doc, "…", OTHER))
+    assert [c.text for c in kept] == ["…", OTHER]
+
+
+def test_a_footnote_follows_the_sentence_that_points_at_it():
+    doc = Document(doc_id="forum", text=f"{PLEDGE}\n{NOTE}\n", title="forum")
+    out = with_footnotes(_candidates(doc, PLEDGE), {"forum": doc})
+    assert [c.text for c in out] == [PLEDGE, NOTE]
+    assert doc.text[out[1].start : out[1].end] == NOTE
+
+
+@pytest.fixture(scope="module")
+def units_qa(built_index):
+    return rag.open(built_index, extractive="units")
+
+
+@pytest.mark.parametrize("answerer", ["sentences", "units"])
+def test_the_bundled_corpus_quotes_the_footnote_only_for_the_list(qa, units_qa, answerer):
+    ask = (qa if answerer == "sentences" else units_qa).ask
+    listed = ask("Which companies signed the Seoul AI Business Pledge?")
+    assert any(c.quote.startswith("*") and "삼성전자" in c.quote for c in listed.citations)
+    counted = ask("서울 AI 기업 서약에는 몇 개의 기업이 참여했나요?")
+    assert not counted.refused and "14개" in counted.text
+    assert not any("삼성전자" in c.quote for c in counted.citations)
+
+
+def test_the_bundled_corpus_does_not_quote_a_caption_under_its_lead(qa):
+    answer = qa.ask("REAIM 회의를 박진 장관과 공동 주최한 네덜란드 외교 장관은 누구인가요?")
+    assert "훅스트라" in answer.text
+    assert not any("사진=" in c.quote for c in answer.citations)
