@@ -7,6 +7,7 @@ words, numbers, hanja), so particles and endings do not dilute BM25.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .sentences import kiwi, kiwi_lock
 
@@ -21,8 +22,20 @@ _NUMBER_SEP = re.compile(r"(?<=\d)[,.](?=\d)")
 
 def terms(text: str) -> list[str]:
     """Return the searchable terms of ``text`` in order (with repeats)."""
+    return list(_cached_terms(text))
+
+
+def clear_terms_cache() -> None:
+    """Forget the cached terms (for timing runs that must start cold)."""
+    _cached_terms.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _cached_terms(text: str) -> tuple[str, ...]:
+    """Kiwi costs milliseconds a sentence, and the answerers read the same candidate
+    sentences for every question about a passage, several times per question."""
     if not text.strip():
-        return []
+        return ()
     with kiwi_lock:
         tokens = kiwi().tokenize(text)
     out: list[str] = []
@@ -35,7 +48,7 @@ def terms(text: str) -> list[str]:
         if form in _STOP_EN or not form.strip():
             continue
         out.append(form)
-    return out
+    return tuple(out)
 
 
 def terms_batch(texts: list[str]) -> list[list[str]]:
