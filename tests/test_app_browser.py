@@ -372,7 +372,7 @@ def rendering_app(qa):
 
     before = qa.chat_model
     qa.chat_model = GenericFakeChatModel(
-        messages=iter([f"The pledge was signed by {THE_14}.", "삼성전자 등 14개 기업입니다."])
+        messages=iter([f"The pledge was signed by {THE_14}.", "국내외 14개 AI 관련 기업입니다."])
     )
     demo = build_app(qa, llm=(True, ""), pace=0.0)
     port = _free_port()
@@ -405,7 +405,7 @@ def test_the_quote_then_its_labelled_machine_rendering(rendering_app, browser):
         expect(answer).to_have_attribute("lang", "ko")
         label = answer.locator(".rag-rendering-label")
         expect(label).to_contain_text("로컬 LLM이 옮긴 글")
-        expect(answer.locator(".rag-rendering")).to_contain_text("14개 기업")
+        expect(answer.locator(".rag-rendering")).to_contain_text("14개 AI 관련 기업")
         _shot(pg, "12-rendering-ko.png")
     finally:
         pg.close()
