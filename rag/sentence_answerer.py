@@ -31,9 +31,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .answer import make_citation
 from .answer_types import asks_for_list, required_pattern
 from .config import Settings
+from .document_facts import asked_fact, fact_candidate
 from .embeddings import Embedder
 from .furniture import Spans
 from .mismatches import mismatches
@@ -41,13 +41,14 @@ from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_in, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
+from .sentence_quotes import quoted_answer
 from .sentence_selection import with_footnotes, without_repeats
 from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
 from .terms import terms
 from .textnorm import detect_lang
-from .types import Answer, Citation, Document, Hit, Lang
+from .types import Answer, Document, Hit, Lang
 
 LEXICAL_BONUS = 0.15
 TITLE_PENALTY = 0.25  # a headline is topical but rarely the answer
@@ -121,6 +122,10 @@ class SentenceAnswerer:
                            confidence=max(ranked[0].similarity, 0.0), missing_from_best=absent,
                            mismatched=mismatches(question, ranked[0].text))  # fmt: skip
         ranked = kept
+        fact = _fact(question, ranked, data, lang)
+        if fact is not None:
+            return quoted_answer(question, [fact], documents, lang=lang, hits=hits,
+                                 search_query=search_query, confidence=fact.similarity)  # fmt: skip
         best = ranked[0].similarity if ranked else 0.0
         threshold = _threshold(lang, ranked, documents)
         if best < threshold:
@@ -133,16 +138,8 @@ class SentenceAnswerer:
         if self.settings.prefer_body:
             ranked = _prefer_body(ranked, threshold)
         chosen = self._select(ranked, documents, question=question, hits=hits, data=data)
-        citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
-        return Answer(
-            question=question,
-            text=" ".join(f"{c.quote} [{c.n}]" for c in citations),
-            citations=citations,
-            lang=lang,
-            hits=hits,
-            search_query=search_query,
-            confidence=round(best, 4),  # the best sentence's similarity, not a probability
-        )
+        return quoted_answer(question, chosen, documents, lang=lang, hits=hits,
+                             search_query=search_query, confidence=best)  # fmt: skip
 
     def _score(
         self,
@@ -228,6 +225,34 @@ def sentences_naming_the_specifics(
     return [], naming[(ranked[0].doc_id, ranked[0].furniture)]
 
 
+def _fact(question: str, ranked: list[Candidate], data: IndexData, lang: Lang) -> Candidate | None:
+    """For a question about a document itself (who wrote it, when it was registered:
+    rag.document_facts), the line that says so in the document it is about, or None.
+
+    The document is the one of the sentence most like the question with its headline
+    counted at full weight: "REAIM 2023 참석 기사를 보도한 언론사는?" is about the article
+    whose headline is "박진, … (REAIM 2023) 참석". Its similarity must still reach the
+    refusal threshold, so a question about an article the index does not hold is refused.
+    """
+    kind = asked_fact(question)
+    if kind is None or not ranked:
+        return None
+    documents = data.documents
+    about = max(ranked, key=lambda c: _unpenalised(c, documents))
+    similarity = _unpenalised(about, documents)
+    if similarity < _threshold(lang, [about], documents):
+        return None
+    fact = fact_candidate(kind, about, data)
+    return None if fact is None else replace(fact, similarity=similarity, score=similarity)
+
+
+def _unpenalised(cand: Candidate, documents: dict[str, Document]) -> float:
+    """``cand``'s similarity without the headline penalty."""
+    doc = documents.get(cand.doc_id)
+    headline = doc is not None and doc.title and cand.text.strip() == doc.title.strip()
+    return cand.similarity + (TITLE_PENALTY if headline else 0.0)
+
+
 def _prefer_body(ranked: list[Candidate], threshold: float) -> list[Candidate]:
     """Only the article's sentences, when the best of them would answer on its own and
     scores within ``FURNITURE_MARGIN`` of the best; otherwise ``ranked`` unchanged."""
@@ -249,16 +274,3 @@ def _candidates(
     """The sentences of ``hits``, once each; ``furniture``: the index's marks per document;
     ``spans_of``: a chunk's stored sentences."""
     return chunk_candidates([hit.chunk for hit in hits], documents, furniture, spans_of=spans_of)
-
-
-def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
-    context, context_start = cand.text, cand.start
-    doc = documents.get(cand.doc_id)
-    if cand.sentence is not None and doc is not None:
-        context_start = cand.sentence[0]
-        context = doc.text[cand.sentence[0] : cand.sentence[1]]
-    return make_citation(
-        n, documents, doc_id=cand.doc_id, chunk_id=cand.chunk_id, quote=cand.text,
-        start=cand.start, end=cand.end, score=cand.score, context=context,
-        context_start=context_start,
-    )  # fmt: skip
