@@ -36,6 +36,7 @@ from .config import Settings
 from .document_facts import asked_fact, fact_candidate
 from .embeddings import Embedder
 from .furniture import Spans
+from .labelled_lines import labelled_line
 from .mismatches import mismatches
 from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_in, unmentioned_specifics
@@ -178,6 +179,9 @@ class SentenceAnswerer:
         hits: list[Hit] | None = None,
         data: IndexData | None = None,
     ) -> list[Candidate]:
+        line = labelled_line(question, ranked, margin=SELECT_MARGIN)
+        if line is not None:  # "- 일시/장소 : 2024.5.22(수), KIST" for "Where was … held?"
+            return [line]
         best = ranked[0].score
         chosen = [c for c in ranked if c.score >= best - SELECT_MARGIN]
         chosen = without_repeats(chosen)[: self.settings.answer_max_sentences]
