@@ -70,6 +70,11 @@ SHORT_FORMS = {
     "남아프리카공화국": ("남아공",), "대한민국": ("한국",), "미합중국": ("미국",),
     "중화인민공화국": ("중국",), "유럽연합": ("EU",), "국제연합": ("유엔", "UN"),
 }  # fmt: skip
+# ...and the Korean names of the places above, with the other forms a text may use:
+# "프랑스 장관" is "(프)…장관" in an attendee list.
+for _forms in GAZETTEER.values():
+    if len(_forms) > 1:
+        SHORT_FORMS.setdefault(_forms[0], _forms[1:])
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,16 @@ from rag.pinpoint import _is_phrase
             "사우디아라비아에서는 누가 포럼에 참석했나요?",
             "압둘라 빈 샤라프 알감디 (사우디)데이터·AI 청장",
         ),
+        # "AI" is on a quarter of the page's lines: the topic, not a specific of the entry
+        (
+            "AI 글로벌 포럼에 온 필리핀 인사는 누구인가요?",
+            "아이반 존 우이 (필리핀)정보통신기술부 장관",
+        ),
+        # a Korean place name matches the abbreviation an attendee list uses, (프)
+        (
+            "AI 글로벌 포럼에 참석한 프랑스 장관은 누구인가요?",
+            "크리소울라 자카로풀루 (프)개발·불어권·국제협력 담당 국무장관",
+        ),
     ],
 )
 def test_the_entry_the_question_names_is_quoted_alone_with_its_line_as_context(qa, question, entry):
