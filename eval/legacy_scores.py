@@ -48,6 +48,9 @@ class Item:
     # refused because no sentence near the best comes from an article that names every
     # specific of the question (rag.sentence_answerer.sentences_naming_the_specifics)
     unnamed: bool = False
+    # The first ``RANKED_KEPT`` sentences in quote order: (score, holds the answer), for
+    # choosing how far below the best a sentence is still quoted (eval.quote_margin).
+    ranked: tuple[tuple[float, bool], ...] = ()
 
     def refused(self, thresholds: dict[str, float]) -> bool:
         return self.best < thresholds[self.pair] or self.mismatch or self.unnamed
@@ -107,14 +110,8 @@ def legacy_items(
         best = ranked[0].similarity if ranked else -1.0
         if ex.qid in refused:
             best = -2.0  # refused before scoring, below every scored question
-        holds = False
-        if ranked and ex.answer is not None:
-            key, a_start, a_end = ex.answer
-            top = ranked[0]
-            if ex.sentence_only:
-                holds = top.doc_id == key and top.start >= a_start and top.end <= a_end
-            else:
-                holds = top.doc_id == key and top.start <= a_start and top.end >= a_end
+        kept_holds = tuple((c.score, _holds(ex, c)) for c in ranked[:RANKED_KEPT])
+        holds = bool(kept_holds) and kept_holds[0][1]
         top = ranked[0] if ranked else None
         pair = "same"
         if top is not None:
@@ -122,8 +119,22 @@ def legacy_items(
             pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
         mismatch = top is not None and bool(mismatches(ex.question, top.text))
         unnamed = bool(absent) and ex.qid not in refused
-        items.append(Item(ex, best, holds, top, pair, mismatch, unnamed))
+        items.append(Item(ex, best, holds, top, pair, mismatch, unnamed, kept_holds))
     return items
+
+
+RANKED_KEPT = 5
+
+
+def _holds(ex: Example, cand: Candidate) -> bool:
+    """Whether ``cand`` holds the answer span of ``ex`` (lies inside it, for an example
+    whose answer is a whole sentence)."""
+    if ex.answer is None:
+        return False
+    key, a_start, a_end = ex.answer
+    if ex.sentence_only:
+        return cand.doc_id == key and cand.start >= a_start and cand.end <= a_end
+    return cand.doc_id == key and cand.start <= a_start and cand.end >= a_end
 
 
 def _document(data: Dataset, key: str) -> Document:

@@ -73,6 +73,7 @@ def render(results: dict) -> str:
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines += _mismatch_note(previous, test)
         lines += _unnamed_note(previous, test)
+        lines += _margin_note(results.get("previous_answerer_quote_margin"))
     by_kind = test["all"]["refusal_accuracy_by_kind"]
     lines += [
         "",
@@ -92,6 +93,35 @@ def render(results: dict) -> str:
         + ".",
     ]
     return "\n".join(lines)
+
+
+def _margin_note(margin: dict | None) -> list[str]:
+    """The sentence answerer's quote margin: the validation sweep and the test figures."""
+    if not margin:
+        return []
+    chosen = margin["chosen_on_validation"]
+    lines = [
+        "",
+        "How far below its best sentence the sentence answerer still quotes one "
+        "(`QUOTE_MARGIN`; up to three sentences), over answered answerable questions: "
+        "citation precision (quoted sentences that hold the answer, of all quoted), "
+        "recall (answers with one that does) and their harmonic mean. Chosen on the "
+        f"validation split: {chosen}.",
+        "",
+        "| margin | validation precision / recall / F1 | sentences per answer |",
+        "|---|---|---|",
+    ]
+    for m, v in margin["val"].items():
+        lines.append(
+            f"| {m} | {_f(v['precision'])} / {_f(v['recall'])} / {_f(v['f1'])} "
+            f"| {v['sentences_per_answer']} |"
+        )
+    test = ", ".join(
+        f"margin {m}: precision {_f(v['precision'])}, recall {_f(v['recall'])}, "
+        f"F1 {_f(v['f1'])} ({v['sentences_per_answer']} sentences per answer)"
+        for m, v in margin["test"].items()
+    )
+    return lines + ["", f"On the test split, {test}."]
 
 
 def _mismatch_note(previous: dict, test: dict) -> list[str]:

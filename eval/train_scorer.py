@@ -25,10 +25,11 @@ from tqdm.auto import tqdm
 from rag.answer_features import FEATURES
 from rag.answer_scorer import DEFAULT_SCORER, AnswerScorer, fit_logistic
 from rag.config import Settings
-from rag.sentence_answerer import REFUSAL_THRESHOLDS
+from rag.sentence_answerer import QUOTE_MARGIN, REFUSAL_THRESHOLDS
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
 from .legacy_scores import choose_refusal_thresholds, legacy_items, summaries
+from .quote_margin import choose_quote_margin, quote_metrics
 from .scorer_metrics import (
     choose_threshold,
     mismatch_refusals,
@@ -191,6 +192,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["previous_answerer_thresholds"] = thresholds
         test_items = legacy_items(test_rows, *common, refused=refused)
         results["previous_answerer_test"] = summaries(test_items, thresholds=thresholds)
+        margin, val_sweep = choose_quote_margin(val_items, thresholds)
+        results["previous_answerer_quote_margin"] = {
+            "chosen_on_validation": margin,
+            "val": val_sweep,
+            "test": {str(m): quote_metrics(test_items, thresholds, m) for m in (margin, 0.08)},
+        }
+        if margin != QUOTE_MARGIN:
+            log.warning(
+                "the quote margin chosen on validation, %s, differs from "
+                "rag.sentence_answerer.QUOTE_MARGIN %s",
+                margin,
+                QUOTE_MARGIN,
+            )
         if thresholds != REFUSAL_THRESHOLDS:
             log.warning(
                 "the sentence answerer's thresholds chosen on validation, %s, differ from "
