@@ -43,7 +43,7 @@ from .refusals import refusal, unmentioned_in, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_quotes import quoted_answer
-from .sentence_selection import with_footnotes, without_repeats
+from .sentence_selection import with_footnotes, with_lead_ins, without_repeats
 from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
@@ -190,11 +190,14 @@ class SentenceAnswerer:
         best = ranked[0].score
         chosen = [c for c in ranked if c.score >= best - QUOTE_MARGIN]
         chosen = without_repeats(chosen)[: self.settings.answer_max_sentences]
-        if data is not None and hits:
-            entry = single_entry(question, chosen, hits, data)
+        if data is not None and hits:  # an entry that names every specific, among equals
+            near = [c for c in ranked if c.score >= best - SELECT_MARGIN]
+            near = without_repeats(near)[: self.settings.answer_max_sentences]
+            entry = single_entry(question, near, hits, data)
             chosen = [entry] if entry is not None else chosen
         if asks_for_list(question):
             chosen = with_footnotes(chosen, documents)
+        chosen = with_lead_ins(chosen, documents)
         return sorted(chosen, key=lambda c: (c.doc_id, c.start))
 
 

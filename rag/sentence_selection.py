@@ -2,11 +2,14 @@
 
 Each quoted sentence should tell the reader something the others do not: one that
 mostly repeats a better one is dropped, and a footnote comes along only when the
-question asks for the list it spells out.
+question asks for the list it spells out. A list item comes with the line that
+introduces its list when that line says what the items are ("다음과 같은 게시물은 삭제
+또는 계정이 차단 될 수 있습니다." above "• 1. 타인의 … 개인정보 … 게재하는 경우").
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .answer import FOOTNOTE_REF
@@ -58,3 +61,44 @@ def with_footnotes(chosen: list[Candidate], documents: dict[str, Document]) -> l
                     out.append(replace(cand, start=s, end=e, text=doc.text[s:e]))
                 break
     return out
+
+
+# A line that is a list item: a bullet, or a number with a dot or bracket. "□" and "ㅇ"
+# open paragraphs in Korean releases, not items, so they do not count.
+_ITEM = re.compile(r"^[ \t]*(?:[-–•·*▪◦●▶▷►]|\d{1,2}[.)])[ \t]")
+# A lead-in that points forward at the list: "다음과 같은 …", "the following …", or a colon.
+_LEAD_IN = re.compile(r"다음과\s*같|아래와\s*같|\bthe following\b|[:：]\s*$", re.I)
+LEAD_IN_LINES = 20  # how far above an item its list's lead-in is looked for
+
+
+def with_lead_ins(chosen: list[Candidate], documents: dict[str, Document]) -> list[Candidate]:
+    """``chosen`` and, before each list item in it, the line that introduces its list when
+    that line points forward at it; an item alone does not say what the list is of."""
+    out: list[Candidate] = []
+    for cand in chosen:
+        doc = documents.get(cand.doc_id)
+        is_item = doc is not None and _ITEM.match(cand.text) is not None
+        lead = _lead_in(doc.text, cand.start) if is_item else None
+        if lead is not None and all((o.doc_id, o.start) != (cand.doc_id, lead[0]) for o in out):
+            start, end = lead
+            out.append(replace(cand, start=start, end=end, text=doc.text[start:end], sentence=None))
+        out.append(cand)
+    return out
+
+
+def _lead_in(text: str, item_start: int) -> tuple[int, int] | None:
+    """The span of the first line above ``item_start`` that is neither blank nor an item,
+    when it points forward; None otherwise."""
+    end = text.rfind("\n", 0, item_start)
+    for _ in range(LEAD_IN_LINES):
+        if end < 0:
+            return None
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip() and not _ITEM.match(line):
+            if not _LEAD_IN.search(line.strip()):
+                return None
+            offset = len(line) - len(line.lstrip())
+            return start + offset, start + len(line.rstrip())
+        end = start - 1
+    return None

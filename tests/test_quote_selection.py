@@ -7,7 +7,7 @@ import pytest
 
 import rag
 from rag.sentence_candidates import Candidate
-from rag.sentence_selection import with_footnotes, without_repeats
+from rag.sentence_selection import with_footnotes, with_lead_ins, without_repeats
 from rag.types import Document
 
 LEAD = (
@@ -90,3 +90,29 @@ def test_the_bundled_corpus_does_not_quote_a_caption_under_its_lead(qa):
     answer = qa.ask("REAIM 회의를 박진 장관과 공동 주최한 네덜란드 외교 장관은 누구인가요?")
     assert "훅스트라" in answer.text
     assert not any("사진=" in c.quote for c in answer.citations)
+
+
+RULES = (
+    "게시물 운영원칙에 따라 다음과 같은 게시물은 삭제 또는 계정이 차단 될 수 있습니다.\n\n"
+    "  • 1. 타인의 전화번호 등의 개인정보를 게재하는 경우\n"
+    "  • 2. 타인의 명예를 훼손시키는 경우\n"
+)
+
+
+def test_a_list_item_comes_with_the_line_that_introduces_its_list():
+    doc = Document(doc_id="rules", text=RULES, title="rules")
+    item = "• 2. 타인의 명예를 훼손시키는 경우"
+    out = with_lead_ins(_candidates(doc, item), {"rules": doc})
+    assert [c.text for c in out] == [RULES.splitlines()[0], item]
+    assert doc.text[out[0].start : out[0].end] == RULES.splitlines()[0]
+
+
+def test_an_item_under_a_line_that_does_not_point_at_it_stays_alone():
+    text = "포럼에는 여러 나라 장관이 참석했다.\n- 일시/장소 : 2024.5.22(수), KIST\n"
+    doc = Document(doc_id="forum", text=text, title="forum")
+    line = "- 일시/장소 : 2024.5.22(수), KIST"
+    assert [c.text for c in with_lead_ins(_candidates(doc, line), {"forum": doc})] == [line]
+    # and a sentence that is not an item never brings the line above it
+    doc = Document(doc_id="r", text=RULES + "그 밖의 게시물은 유지됩니다.\n", title="r")
+    sentence = "그 밖의 게시물은 유지됩니다."
+    assert [c.text for c in with_lead_ins(_candidates(doc, sentence), {"r": doc})] == [sentence]
