@@ -31,7 +31,7 @@ from .answer_features import (
     question_info,
 )
 from .answer_scorer import AnswerScorer
-from .chunking import locate
+from .citing import make_citation, quoting_answer
 from .config import Settings
 from .embeddings import Embedder
 from .mismatches import mismatches
@@ -105,15 +105,8 @@ class UnitAnswerer:
                            confidence=best, missing_from_best=absent)  # fmt: skip
         chosen = self._select(info, scored, data.documents)
         citations = [_citation(n, s, data.documents) for n, s in enumerate(chosen, start=1)]
-        return Answer(
-            question=question,
-            text=" ".join(f"{c.quote} [{c.n}]" for c in citations),
-            citations=citations,
-            lang=lang,
-            hits=hits,
-            search_query=search_query,
-            confidence=round(best, 4),
-        )
+        return quoting_answer(question, citations, lang=lang, hits=hits,
+                              search_query=search_query, confidence=best)  # fmt: skip
 
     def score(
         self, info: QuestionInfo, hits: list[Hit], *, query_vector: np.ndarray, data: IndexData
@@ -271,30 +264,4 @@ def _citation(n: int, s: Scored, documents: dict[str, Document]) -> Citation:
         n, documents, doc_id=s.doc_id, chunk_id=s.chunk_id, quote=s.candidate.text,
         start=s.start, end=s.end, score=s.probability, context=s.candidate.sentence,
         context_start=s.sentence_start, location=s.location,
-    )  # fmt: skip
-
-
-def make_citation(
-    n: int,
-    documents: dict[str, Document],
-    *,
-    doc_id: str,
-    chunk_id: str,
-    quote: str,
-    start: int,
-    end: int,
-    score: float,
-    context: str,
-    context_start: int,
-    location: str = "",
-) -> Citation:
-    """A ``Citation`` with the document's title, date, source and the quote's location."""
-    doc = documents.get(doc_id)
-    if doc is not None and doc.marks:
-        location = locate(doc.marks, start, end)
-    return Citation(
-        n=n, doc_id=doc_id, title=doc.title if doc else "", quote=quote, start=start, end=end,
-        score=round(score, 4), chunk_id=chunk_id, date=doc.date if doc else "",
-        source=doc.source if doc else "", context=context, context_start=context_start,
-        location=location,
     )  # fmt: skip

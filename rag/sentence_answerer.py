@@ -188,11 +188,13 @@ class SentenceAnswerer:
         if line is not None:  # "- 일시/장소 : 2024.5.22(수), KIST" for "Where was … held?"
             return [line]
         best = ranked[0].score
-        chosen = [c for c in ranked if c.score >= best - QUOTE_MARGIN]
-        chosen = without_repeats(chosen)[: self.settings.answer_max_sentences]
+        # ``ranked`` is by score, so each margin keeps a prefix of the same de-repeated list
+        widest = max(QUOTE_MARGIN, SELECT_MARGIN)
+        pool = [c for c in ranked if c.score >= best - widest]
+        pool = without_repeats(pool)[: self.settings.answer_max_sentences]
+        chosen = [c for c in pool if c.score >= best - QUOTE_MARGIN]
         if data is not None and hits:  # an entry that names every specific, among equals
-            near = [c for c in ranked if c.score >= best - SELECT_MARGIN]
-            near = without_repeats(near)[: self.settings.answer_max_sentences]
+            near = [c for c in pool if c.score >= best - SELECT_MARGIN]
             entry = single_entry(question, near, hits, data)
             chosen = [entry] if entry is not None else chosen
         if asks_for_list(question):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import make_citation
+from .citing import make_citation, quoting_answer
 from .sentence_candidates import Candidate
 from .types import Answer, Citation, Document, Hit, Lang
 
@@ -19,15 +19,9 @@ def quoted_answer(
 ) -> Answer:
     """The answer that quotes ``chosen`` in document order, each with its citation."""
     citations = [_citation(n, c, documents) for n, c in enumerate(chosen, start=1)]
-    return Answer(
-        question=question,
-        text=" ".join(f"{c.quote} [{c.n}]" for c in citations),
-        citations=citations,
-        lang=lang,
-        hits=hits,
-        search_query=search_query,
-        confidence=round(confidence, 4),  # the best sentence's similarity, not a probability
-    )
+    # confidence: the best sentence's similarity, not a probability
+    return quoting_answer(question, citations, lang=lang, hits=hits,
+                          search_query=search_query, confidence=confidence)  # fmt: skip
 
 
 def _citation(n: int, cand: Candidate, documents: dict[str, Document]) -> Citation:
