@@ -1,7 +1,9 @@
-"""Refuse when the passage that matches best is about another year, month, day or quarter.
+"""Refuse when the passage that matches best is about another year, month, day, quarter or
+kind of reporting period.
 
 "대한항공의 2024년 4분기 영업이익은?" over a report on 2025's fourth quarter finds a
-sentence that matches every word but the year. The documents may well mention 2024
+sentence that matches every word but the year; "2025년 연간 영업이익은?" finds the
+fourth quarter's figure. The documents may well mention 2024
 elsewhere (a dateline, "전년 동기"), so the document-level check (rag.refusals) lets it
 through; but the sentence that would be quoted names 2025 and not 2024, so quoting it
 would answer another question. The rule compares like with like only: a year with the
@@ -23,6 +25,12 @@ _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?!\d)")
 _SHORT_YEAR = re.compile(r"(?<![\d.])[‘’']?(\d\d)\s*년")  # "99년 11월": 1999
 _UNIT = re.compile(r"(?<![\d.,])(\d{1,2})\s*(월|일|분기|차)")
 UNITS = ("월", "일", "분기", "차")
+# Reporting periods: a question about the whole year is not answered by a quarter's figure.
+_PERIODS = {
+    "year": re.compile(r"연간|한 해|(?i:\bannual\b|\bfull[- ]year\b|\byearly\b)"),
+    "quarter": re.compile(r"\d\s*분기|(?i:\bquarter\b|\bQ[1-4]\b|(?<!\w)[1-4]Q\b)"),
+    "half": re.compile(r"[상하]반기|(?i:\b(first|second) half\b|\bH[12]\b)"),
+}
 
 
 def mismatches(question: str, sentence: str) -> list[Mismatch]:
@@ -48,7 +56,20 @@ def mismatches(question: str, sentence: str) -> list[Mismatch]:
                 Mismatch(_join(f"{n}{unit}" for n in sorted(asked)),
                          tuple(f"{n}{unit}" for n in sorted(found, key=int)))
             )  # fmt: skip
+    out.extend(_period_mismatches(question, sentence))
     return out
+
+
+def _period_mismatches(question: str, sentence: str) -> list[Mismatch]:
+    """A question about one kind of reporting period (연간, 4분기, 상반기) over a sentence
+    that names only other kinds: "2025년 연간 영업이익" is not "4분기 영업이익"."""
+    asked = {k: m.group() for k, p in _PERIODS.items() if (m := p.search(question))}
+    if len(asked) != 1:
+        return []
+    found = {k: m.group() for k, p in _PERIODS.items() if (m := p.search(sentence))}
+    if not found or set(asked) & set(found):
+        return []
+    return [Mismatch(next(iter(asked.values())), tuple(found.values()))]
 
 
 def _join(parts) -> str:

@@ -1,5 +1,6 @@
-"""Refusing when the sentence that matches best names another year or day than the
-question: "2024년 4분기" over a report on 2025's fourth quarter."""
+"""Refusing when the sentence that matches best names another year, day or kind of period
+than the question: "2024년 4분기" over a report on 2025's fourth quarter, "연간" over a
+quarter's figure."""
 
 from __future__ import annotations
 
@@ -46,6 +47,36 @@ def test_the_same_or_no_year_is_not_a_mismatch(question, sentence):
     assert mismatches(question, sentence) == []
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "asked", "found"),
+    [
+        (
+            "대한항공의 2025년 연간 영업이익은?",
+            "2025년 4분기 영업이익은 4131억원이다.",
+            "연간",
+            ("4분기",),
+        ),
+        ("What was the annual profit?", "상반기 영업이익은 1조원이다.", "annual", ("상반기",)),
+        ("1분기 매출은?", "연간 매출은 4조원이다.", "1분기", ("연간",)),
+    ],
+)
+def test_a_figure_for_another_kind_of_period_is_a_mismatch(question, sentence, asked, found):
+    [m] = mismatches(question, sentence)
+    assert (m.asked, m.found) == (asked, found)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("2025년 연간 영업이익은?", "연간 영업이익은 1조원으로 4분기 부진을 만회했다."),
+        ("2025년 연간 영업이익은?", "영업이익은 1조원이다."),  # names no period: may answer
+        ("영업이익은?", "4분기 영업이익은 4131억원이다."),  # the question names none
+    ],
+)
+def test_the_same_or_an_unnamed_period_is_not_a_mismatch(question, sentence):
+    assert mismatches(question, sentence) == []
+
+
 def test_the_reason_says_what_the_passage_is_about_instead_in_the_answer_language():
     found = [Mismatch("2024", ("2025",))]
     assert refusal_reason([], "en", mismatched=found) == (
@@ -82,6 +113,7 @@ def either_qa(request, qa, built_index):
          [Mismatch("2024", ("2025",))]),
         ("박진 장관은 2월 17일 고위급 라운드테이블에서 무엇을 말했나요?",
          [Mismatch("17일", ("16일",))]),
+        ("대한항공의 2025년 연간 영업이익은 얼마인가요?", [Mismatch("연간", ("4분기",))]),
     ],
 )  # fmt: skip
 def test_the_bundled_corpus_refuses_a_question_about_another_year_or_day(
