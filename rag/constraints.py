@@ -23,6 +23,8 @@ from functools import lru_cache
 from .sentences import kiwi, kiwi_lock
 from .textnorm import fold
 
+# A name on this share of a page's lines is its topic (set a priori, not fitted).
+TOPIC_SHARE = 1 / 4
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\d)")
 _ORDINAL_EN = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -140,14 +142,39 @@ def unmentioned(question: str, texts: list[str]) -> list[Constraint]:
     for c in question_constraints(question, doc_text=joined, folded_doc=folded):
         if c.kind == "number" and len(c.forms[0]) == 1:
             continue
-        if c.pattern is not None:
-            found = bool(c.pattern.search(joined))
-        else:
-            near = _near if c.kind == "name" else _within
-            found = any(near(fold(form).replace(" ", ""), compact) for form in c.forms)
-        if not found:
+        if not _found(c, joined, compact):
             out.append(c)
     return out
+
+
+def mentions_leniently(constraint: Constraint, text: str) -> bool:
+    """Whether ``text`` mentions ``constraint`` by the lenient rule of ``unmentioned``."""
+    return _found(constraint, text, fold(text).replace(" ", ""))
+
+
+def _found(c: Constraint, text: str, compact: str) -> bool:
+    if c.pattern is not None:
+        return bool(c.pattern.search(text))
+    near = _near if c.kind == "name" else _within
+    return any(near(fold(form).replace(" ", ""), compact) for form in c.forms)
+
+
+def without_topic(constraints: list[Constraint], text: str, *, title: str = "") -> list[Constraint]:
+    """``constraints`` without the page's topic: a name in its headline (``title``) or on
+    ``TOPIC_SHARE`` or more of its lines ("AI" in "AI 글로벌 포럼에 참석한 필리핀 장관은?")
+    says what the page is about, not which passage is meant."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return constraints
+    return [
+        c
+        for c in constraints
+        if c.kind != "name"
+        or not (
+            (title and coverage([c], title) == 1.0)
+            or sum(coverage([c], line) == 1.0 for line in lines) >= TOPIC_SHARE * len(lines)
+        )
+    ]
 
 
 def _within(form: str, text: str) -> bool:

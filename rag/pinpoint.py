@@ -15,14 +15,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .answer_types import asks_for_list
-from .constraints import Constraint, coverage, question_constraints
+from .constraints import coverage, question_constraints, without_topic
 from .index_data import IndexData
 from .sentence_candidates import Candidate
 from .sentences import kiwi, kiwi_lock
 from .types import Hit
-
-# A name on this share of a page's lines is its topic (set a priori, not fitted).
-TOPIC_SHARE = 1 / 4
 
 
 def single_entry(
@@ -34,7 +31,7 @@ def single_entry(
     documents = data.documents
     doc_ids = dict.fromkeys(c.doc_id for c in chosen if c.doc_id in documents)
     joined = "\n".join(documents[d].text for d in doc_ids)
-    constraints = _specific(question_constraints(question, doc_text=joined), joined)
+    constraints = without_topic(question_constraints(question, doc_text=joined), joined)
     if not constraints:
         return None
     found: dict[tuple[str, int, int], Candidate] = {}
@@ -58,21 +55,6 @@ def single_entry(
                 )
     minimal = [k for k in found if not any(o != k and _inside(o, k) for o in found)]
     return found[minimal[0]] if len(minimal) == 1 else None
-
-
-def _specific(constraints: list[Constraint], text: str) -> list[Constraint]:
-    """``constraints`` without the page's topic: a name on ``TOPIC_SHARE`` or more of its
-    lines ("AI" in "AI 글로벌 포럼에 참석한 필리핀 장관은?") says what the page is about,
-    not which entry is meant, and no entry need repeat it."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return constraints
-    return [
-        c
-        for c in constraints
-        if c.kind != "name"
-        or sum(coverage([c], line) == 1.0 for line in lines) < TOPIC_SHARE * len(lines)
-    ]
 
 
 def _containing(chosen: list[Candidate], doc_id: str, start: int, end: int) -> Candidate | None:
