@@ -23,6 +23,10 @@ MISSING_FROM_BEST = {
     "en": "The document of the passage that matches best does not mention {items}.",
     "ko": "가장 가까운 대목이 나온 문서에는 {items}{i_ga} 나오지 않습니다.",
 }
+MISSING_NEAR_BEST = {
+    "en": "The passage that matches best does not mention {items}.",
+    "ko": "가장 가까운 대목에는 {items}{i_ga} 나오지 않습니다.",
+}
 MISMATCHED = {
     "en": "The passage that matches best is about {found}, not {asked}.",
     "ko": "가장 가까운 대목은 {asked}{i_ga} 아니라 {found}에 관한 것입니다.",
@@ -49,6 +53,7 @@ def refusal_reason(
     *,
     mismatched: Sequence[Mismatch] = (),
     missing_from_best: Sequence[str] = (),
+    missing_near_best: Sequence[str] = (),
 ) -> str:
     """Why a refusal refused, in the answer's language: what the documents do not name,
     what the best passage's document does not name, or what the best passage names
@@ -67,6 +72,10 @@ def refusal_reason(
         template = MISSING_FROM_BEST.get(lang, MISSING_FROM_BEST["en"])
         i_ga = subject_particle(missing_from_best[-1])
         reasons.append(template.format(items=quoted(missing_from_best), i_ga=i_ga))
+    if missing_near_best:
+        template = MISSING_NEAR_BEST.get(lang, MISSING_NEAR_BEST["en"])
+        i_ga = subject_particle(missing_near_best[-1])
+        reasons.append(template.format(items=quoted(missing_near_best), i_ga=i_ga))
     for m in mismatched:
         template = MISMATCHED.get(lang, MISMATCHED["en"])
         i_ga = subject_particle(m.asked)
@@ -81,6 +90,7 @@ def reason_of(answer: Answer) -> str:
         answer.lang,
         mismatched=answer.mismatched,
         missing_from_best=answer.missing_from_best,
+        missing_near_best=answer.missing_near_best,
     )
 
 
@@ -94,6 +104,7 @@ def refusal(
     unmentioned: Sequence[str] = (),
     mismatched: Sequence[Mismatch] = (),
     missing_from_best: Sequence[str] = (),
+    missing_near_best: Sequence[str] = (),
 ) -> Answer:
     return Answer(
         question=question,
@@ -106,6 +117,7 @@ def refusal(
         unmentioned=list(unmentioned),
         mismatched=list(mismatched),
         missing_from_best=list(missing_from_best),
+        missing_near_best=list(missing_near_best),
     )
 
 

@@ -13,10 +13,13 @@ document's own headline a penalty. The answer is refused when a year, number,
 ordinal, place or name of the question is in none of the retrieved documents
 (rag.refusals), when the question asks for money, a count or a date and no
 candidate holds one, when the best similarity is under a threshold chosen on
-public validation data, or when the best sentence names another year or day
-than the question (rag.mismatches). Only the sentences of documents that mention all
-of the question's specifics are quoted; when the best of those falls well below the
-best sentence, the question is refused (``sentences_naming_the_specifics``). A
+public validation data, or when the best sentence names another year, day or kind
+of period (연간, 4분기) than the question (rag.mismatches). Only the sentences of
+documents that mention all of the question's specifics are quoted; when the best of
+those falls well below the best sentence, the question is refused
+(``sentences_naming_the_specifics``). The same holds, sentence by sentence, for the
+question's names and places: the quoted sentence, its paragraph so far or the sentence
+before it must mention them unless they are the page's topic (rag.nearby_names). A
 sentence that mostly repeats a better one is not quoted (``without_repeats``); a
 footnote (``기업*`` … ``* (국내) 삼성전자, …``) is quoted when the question asks for
 the list it spells out.
@@ -38,6 +41,7 @@ from .embeddings import Embedder
 from .furniture import Spans
 from .labelled_lines import labelled_line
 from .mismatches import mismatches
+from .nearby_names import sentences_naming_nearby
 from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_in, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
@@ -70,7 +74,7 @@ FURNITURE_MARGIN = SELECT_MARGIN
 # highest that refuses at most 5% of the answerable questions scored on the validation
 # split of the public data (KorQuAD: Korean over Korean; Belebele: English over Korean),
 # the unit scorer's trade-off; `python -m eval.train_scorer` reproduces them.
-REFUSAL_THRESHOLDS = {"same": 0.3648, "cross": 0.3132}
+REFUSAL_THRESHOLDS = {"same": 0.364, "cross": 0.3132}
 REFUSAL_THRESHOLD = REFUSAL_THRESHOLDS["same"]
 
 
@@ -127,6 +131,12 @@ class SentenceAnswerer:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=max(ranked[0].similarity, 0.0), missing_from_best=absent,
                            mismatched=mismatches(question, ranked[0].text))  # fmt: skip
+        ranked = kept
+        kept, absent = sentences_naming_nearby(question, ranked, documents, margin=SELECT_MARGIN)
+        if absent:
+            best = max(ranked[0].similarity, 0.0)
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=best, missing_near_best=absent)  # fmt: skip
         ranked = kept
         fact = _fact(question, ranked, data, lang)
         if fact is not None:

@@ -150,3 +150,6 @@ class Answer:
     # ... or the specifics that the best-matching passage's own document never mentions,
     # though another retrieved document does (``rag.refusals.unmentioned_in``).
     missing_from_best: list[str] = field(default_factory=list)
+    # ... or the names and places that neither the best-matching sentence nor the one
+    # before it mentions (``rag.nearby_names``).
+    missing_near_best: list[str] = field(default_factory=list)
