@@ -19,9 +19,11 @@ from tqdm.auto import tqdm
 from rag.answer_types import required_pattern
 from rag.config import Settings
 from rag.mismatches import mismatches
+from rag.nearby_names import SENTENCES_BACK, sentences_naming_nearby
 from rag.sentence_answerer import (
     LANG_SAMPLE_CHARS,
     REFUSAL_THRESHOLDS,
+    SELECT_MARGIN,
     sentences_naming_the_specifics,
 )
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
@@ -48,12 +50,15 @@ class Item:
     # refused because no sentence near the best comes from an article that names every
     # specific of the question (rag.sentence_answerer.sentences_naming_the_specifics)
     unnamed: bool = False
+    # refused because no sentence near the best has the question's names and places in
+    # it or the sentence before it (rag.nearby_names)
+    not_nearby: bool = False
     # The first ``RANKED_KEPT`` sentences in quote order: (score, holds the answer), for
     # choosing how far below the best a sentence is still quoted (eval.quote_margin).
     ranked: tuple[tuple[float, bool], ...] = ()
 
     def refused(self, thresholds: dict[str, float]) -> bool:
-        return self.best < thresholds[self.pair] or self.mismatch or self.unnamed
+        return self.best < thresholds[self.pair] or self.mismatch or self.unnamed or self.not_nearby
 
 
 def summaries(items: list[Item], *, thresholds: dict[str, float] = REFUSAL_THRESHOLDS) -> dict:
@@ -89,10 +94,14 @@ def legacy_items(
     settings: Settings,
     *,
     refused: set[str] = frozenset(),
-) -> list[Item]:
-    """Each question's best similarity and whether the top sentence holds its answer."""
+    windows: Sequence[int | None] = (SENTENCES_BACK,),
+) -> dict[int | None, list[Item]]:
+    """Each question's best similarity and whether the top sentence holds its answer, for
+    each of ``windows``: how many sentences before the quoted one may name the question's
+    names and places (rag.nearby_names; None: that rule off). The sentences are scored
+    once for all of them."""
     answerer = LegacyAnswerer(embedder, settings)
-    items: list[Item] = []
+    items: dict[int | None, list[Item]] = {w: [] for w in windows}
     for r in tqdm(rows, desc="previous answerer"):
         ex = r.example
         q = q_vectors[ex.qid]
@@ -103,24 +112,44 @@ def legacy_items(
         pattern = required_pattern(ex.question)
         if pattern is not None:
             cands = [c for c in cands if pattern.search(c.text)]
-        ranked = answerer._score(ex.question, cands, q, docs)
+        scored = answerer._score(ex.question, cands, q, docs)
         articles = {k: _article(data, k) for k in order}
-        kept, absent = sentences_naming_the_specifics(ex.question, ranked, articles)
-        ranked = ranked if absent else kept  # a refusal keeps its similarity for the threshold
-        best = ranked[0].similarity if ranked else -1.0
-        if ex.qid in refused:
-            best = -2.0  # refused before scoring, below every scored question
-        kept_holds = tuple((c.score, _holds(ex, c)) for c in ranked[:RANKED_KEPT])
-        holds = bool(kept_holds) and kept_holds[0][1]
-        top = ranked[0] if ranked else None
-        pair = "same"
-        if top is not None:
-            doc_lang = detect_lang(docs[top.doc_id].text[:LANG_SAMPLE_CHARS])
-            pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
-        mismatch = top is not None and bool(mismatches(ex.question, top.text))
-        unnamed = bool(absent) and ex.qid not in refused
-        items.append(Item(ex, best, holds, top, pair, mismatch, unnamed, kept_holds))
+        kept, absent = sentences_naming_the_specifics(ex.question, scored, articles)
+        scored = scored if absent else kept  # a refusal keeps its similarity for the threshold
+        for window in windows:
+            ranked, not_nearby = scored, False
+            if not absent:
+                near, far = sentences_naming_nearby(
+                    ex.question, scored, docs, margin=SELECT_MARGIN, topic_of=articles,
+                    sentences_back=window,
+                )  # fmt: skip
+                ranked, not_nearby = (scored, True) if far else (near, False)
+            items[window].append(_item(ex, ranked, docs, absent, not_nearby, refused))
     return items
+
+
+def _item(
+    ex: Example,
+    ranked: list[Candidate],
+    docs: dict[str, Document],
+    absent: list[str],
+    not_nearby: bool,
+    refused: set[str],
+) -> Item:
+    best = ranked[0].similarity if ranked else -1.0
+    if ex.qid in refused:
+        best = -2.0  # refused before scoring, below every scored question
+    kept_holds = tuple((c.score, _holds(ex, c)) for c in ranked[:RANKED_KEPT])
+    holds = bool(kept_holds) and kept_holds[0][1]
+    top = ranked[0] if ranked else None
+    pair = "same"
+    if top is not None:
+        doc_lang = detect_lang(docs[top.doc_id].text[:LANG_SAMPLE_CHARS])
+        pair = "same" if doc_lang == detect_lang(ex.question) else "cross"
+    mismatch = top is not None and bool(mismatches(ex.question, top.text))
+    unnamed = bool(absent) and ex.qid not in refused
+    not_nearby = not_nearby and ex.qid not in refused
+    return Item(ex, best, holds, top, pair, mismatch, unnamed, not_nearby, kept_holds)
 
 
 RANKED_KEPT = 5
@@ -173,6 +202,14 @@ def _summary(items: list[Item], thresholds: dict[str, float]) -> dict:
             ),
             "unanswerable": _mean(
                 [i.unnamed and not i.best < thresholds[i.pair] for i in unanswerable]
+            ),
+        },
+        "refused_for_a_name_not_nearby": {
+            "answerable": _mean(
+                [i.not_nearby and not i.best < thresholds[i.pair] for i in answerable]
+            ),
+            "unanswerable": _mean(
+                [i.not_nearby and not i.best < thresholds[i.pair] for i in unanswerable]
             ),
         },
         "auroc": auroc([i.best for i in answerable], [i.best for i in unanswerable]),

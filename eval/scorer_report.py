@@ -73,6 +73,7 @@ def render(results: dict) -> str:
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines += _mismatch_note(previous, test)
         lines += _unnamed_note(previous, test)
+        lines += _nearby_note(previous, results.get("previous_answerer_nearby"))
         lines += _margin_note(results.get("previous_answerer_quote_margin"))
     by_kind = test["all"]["refusal_accuracy_by_kind"]
     lines += [
@@ -158,6 +159,52 @@ def _unnamed_note(previous: dict, test: dict) -> list[str]:
         f"sentence answerer, and {_f(units['answerable'])} and {_f(units['unanswerable'])} "
         "for the scorer.",
     ]
+
+
+_SOURCE_NAMES = {"korquad": "KorQuAD", "belebele": "Belebele"}
+
+
+def _nearby_note(previous: dict, sweep: dict | None) -> list[str]:
+    """The nearby-names rule: what it refuses on test, and its reach chosen on validation."""
+    shares = {
+        source: figures.get("refused_for_a_name_not_nearby")
+        for source, figures in previous.items()
+        if source != "all"
+    }
+    if not all(shares.values()):
+        return []
+    refused = "; ".join(
+        f"{_f(v['unanswerable'])} of the {_SOURCE_NAMES.get(k, k)} unanswerable and "
+        f"{_f(v['answerable'])} of its answerable questions"
+        for k, v in sorted(shares.items(), key=lambda kv: kv[0] != "korquad")
+    )
+    lines = [
+        "",
+        "The sentence answerer also needs the question's names and places in the sentence "
+        "it quotes, earlier in its paragraph, or in the sentence or line before it, unless "
+        "they are the page's topic (rag.nearby_names). On the test split this rule is what "
+        f"refuses {refused}.",
+    ]
+    if not sweep:
+        return lines
+    off, val = sweep["val"]["None"], sweep["val"]
+    chosen = str(sweep["chosen_on_validation"])
+    on_test, off_test = sweep["test"][chosen], sweep["test"]["None"]
+    same = [w for w in val if w not in ("None", chosen) and val[w] == val[chosen]]
+    lines.append(
+        f"Its reach, {chosen} back, is the narrowest that adds at most one point "
+        "of false refusals on the validation split, each reach with its own similarity "
+        f"thresholds: there false refusals go {_f(off['false_refusals'])} → "
+        f"{_f(val[chosen]['false_refusals'])} and refusal accuracy "
+        f"{_f(off['refusal_accuracy'])} → {_f(val[chosen]['refusal_accuracy'])}"
+        + (f" (reaches {', '.join(same)} give the same figures)" if same else "")
+        + f". On the test split: false refusals {_f(off_test['false_refusals'])} → "
+        f"{_f(on_test['false_refusals'])}, refusal accuracy "
+        f"{_f(off_test['refusal_accuracy'])} → {_f(on_test['refusal_accuracy'])}, "
+        f"balanced accuracy {_f(off_test['balanced_accuracy'])} → "
+        f"{_f(on_test['balanced_accuracy'])}."
+    )
+    return lines
 
 
 def _rule_note(results: dict) -> str:

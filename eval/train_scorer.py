@@ -25,10 +25,12 @@ from tqdm.auto import tqdm
 from rag.answer_features import FEATURES
 from rag.answer_scorer import DEFAULT_SCORER, AnswerScorer, fit_logistic
 from rag.config import Settings
+from rag.nearby_names import SENTENCES_BACK
 from rag.sentence_answerer import QUOTE_MARGIN, REFUSAL_THRESHOLDS
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
 from .legacy_scores import choose_refusal_thresholds, legacy_items, summaries
+from .nearby_window import WINDOW_GRID, choose_window, window_metrics
 from .quote_margin import choose_quote_margin, quote_metrics
 from .scorer_metrics import (
     choose_threshold,
@@ -187,11 +189,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.legacy:
         common = (data, context["passages"], context["questions"], vectors.cached, settings)
-        val_items = legacy_items(val_rows, *common, refused=refused)
+        val_by = legacy_items(val_rows, *common, refused=refused, windows=WINDOW_GRID)
+        window, window_sweep = choose_window(val_by, max_false_refusals=MAX_FALSE_REFUSALS)
+        val_items = val_by[window]
         thresholds = choose_refusal_thresholds(val_items, max_false_refusals=MAX_FALSE_REFUSALS)
         results["previous_answerer_thresholds"] = thresholds
-        test_items = legacy_items(test_rows, *common, refused=refused)
+        test_by = legacy_items(test_rows, *common, refused=refused, windows=(None, window))
+        test_items = test_by[window]
         results["previous_answerer_test"] = summaries(test_items, thresholds=thresholds)
+        off = choose_refusal_thresholds(val_by[None], max_false_refusals=MAX_FALSE_REFUSALS)
+        results["previous_answerer_nearby"] = {
+            "chosen_on_validation": window,
+            "val": window_sweep,
+            "test": {
+                str(window): window_metrics(test_items, thresholds),
+                "None": window_metrics(test_by[None], off),
+            },
+        }
+        if window != SENTENCES_BACK:
+            log.warning(
+                "the nearby-names window chosen on validation, %s, differs from "
+                "rag.nearby_names.SENTENCES_BACK %s",
+                window,
+                SENTENCES_BACK,
+            )
         margin, val_sweep = choose_quote_margin(val_items, thresholds)
         results["previous_answerer_quote_margin"] = {
             "chosen_on_validation": margin,
