@@ -18,13 +18,13 @@ from tqdm.auto import tqdm
 
 from rag.answer_types import required_pattern
 from rag.config import Settings
+from rag.document_specifics import sentences_naming_the_specifics
 from rag.mismatches import mismatches
 from rag.nearby_names import SENTENCES_BACK, sentences_naming_nearby
 from rag.sentence_answerer import (
     LANG_SAMPLE_CHARS,
     REFUSAL_THRESHOLDS,
     SELECT_MARGIN,
-    sentences_naming_the_specifics,
 )
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
 from rag.sentence_answerer import _candidates as legacy_candidates
@@ -48,7 +48,7 @@ class Item:
     pair: str  # "same" or "cross": the question's language against the top sentence's document's
     mismatch: bool = False  # the top sentence names another year or day (rag.mismatches)
     # refused because no sentence near the best comes from an article that names every
-    # specific of the question (rag.sentence_answerer.sentences_naming_the_specifics)
+    # specific of the question (rag.document_specifics.sentences_naming_the_specifics)
     unnamed: bool = False
     # refused because no sentence near the best has the question's names and places in
     # it or the sentence before it (rag.nearby_names)
@@ -114,7 +114,9 @@ def legacy_items(
             cands = [c for c in cands if pattern.search(c.text)]
         scored = answerer._score(ex.question, cands, q, docs)
         articles = {k: _article(data, k) for k in order}
-        kept, absent = sentences_naming_the_specifics(ex.question, scored, articles)
+        kept, absent = sentences_naming_the_specifics(
+            ex.question, scored, articles, margin=SELECT_MARGIN
+        )
         scored = scored if absent else kept  # a refusal keeps its similarity for the threshold
         for window in windows:
             ranked, not_nearby = scored, False

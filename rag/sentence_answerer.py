@@ -37,13 +37,14 @@ import numpy as np
 from .answer_types import asks_for_list, required_pattern
 from .config import Settings
 from .document_facts import asked_fact, fact_candidate
+from .document_specifics import sentences_naming_the_specifics
 from .embeddings import Embedder
 from .furniture import Spans
 from .labelled_lines import labelled_line
 from .mismatches import mismatches
 from .nearby_names import sentences_naming_nearby
 from .pinpoint import single_entry
-from .refusals import refusal, unmentioned_in, unmentioned_specifics
+from .refusals import refusal, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_quotes import quoted_answer
@@ -126,7 +127,9 @@ class SentenceAnswerer:
         ranked = self._score(
             search_query or question, candidates, query_vector, documents, stored=data.sentences
         )
-        kept, absent = sentences_naming_the_specifics(question, ranked, documents, data.furniture)
+        kept, absent = sentences_naming_the_specifics(
+            question, ranked, documents, data.furniture, margin=SELECT_MARGIN
+        )
         if absent:  # and when the best sentence is about another year, say that as well
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=max(ranked[0].similarity, 0.0), missing_from_best=absent,
@@ -211,42 +214,6 @@ class SentenceAnswerer:
             chosen = with_footnotes(chosen, documents)
         chosen = with_lead_ins(chosen, documents)
         return sorted(chosen, key=lambda c: (c.doc_id, c.start))
-
-
-def sentences_naming_the_specifics(
-    question: str,
-    ranked: list[Candidate],
-    documents: dict[str, Document],
-    furniture: dict[str, Spans] | None = None,
-) -> tuple[list[Candidate], list[str]]:
-    """The sentences whose documents mention every specific of the question (its years,
-    numbers, ordinals, places, names), when the best of them scores within
-    ``SELECT_MARGIN`` of the best overall; otherwise no sentences, and the specifics the
-    best sentence's document never mentions.
-
-    The retrieved documents together may name them all while the one that would be
-    quoted does not: "Which companies signed the Seoul AI Business Pledge in 2023?"
-    finds a 2024 press release that never names 2023 besides an article about 2023. A
-    sentence from a document that names them, and answers as well (the margin within
-    which sentences count as equally good), is quoted instead; failing that the question
-    is refused. An article's own sentences are checked against the article without its
-    page furniture (``furniture``: other stories' headlines), a furniture sentence
-    against the whole page. On the test split of the public data (docs/answers.md) this
-    raised the refusal of unanswerable KorQuAD questions from 0.760 to 0.808, and false
-    refusals from 0.069 to 0.073.
-    """
-    if not ranked:
-        return ranked, []
-    naming: dict[tuple[str, bool], list[str]] = {}
-    for c in ranked:
-        key = (c.doc_id, c.furniture)
-        if key not in naming:
-            skip = None if c.furniture else furniture
-            naming[key] = unmentioned_in(question, [c.doc_id], documents, skip=skip)
-    kept = [c for c in ranked if not naming[(c.doc_id, c.furniture)]]
-    if kept and kept[0].score >= ranked[0].score - SELECT_MARGIN:
-        return kept, []
-    return [], naming[(ranked[0].doc_id, ranked[0].furniture)]
 
 
 def _fact(question: str, ranked: list[Candidate], data: IndexData, lang: Lang) -> Candidate | None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 import rag
+from rag.document_specifics import sentences_naming_the_specifics
 from rag.refusals import refusal_reason, unmentioned_in
-from rag.sentence_answerer import SELECT_MARGIN, sentences_naming_the_specifics
+from rag.sentence_answerer import SELECT_MARGIN
 from rag.sentence_candidates import Candidate
 from rag.types import Answer, Chunk, Document, Hit
 from rag.ui import render
@@ -49,7 +50,11 @@ def test_a_sentence_from_a_document_naming_the_specifics_is_quoted_when_nearly_a
     best = _candidate("reaim", "2023년 회의는 헤이그에서 열렸다.", 0.70)
     near = _candidate("air", AIRLINE_2025, 0.70 - SELECT_MARGIN / 2)
     kept, absent = sentences_naming_the_specifics(
-        "2025년 회의는 어디에서 열렸나요?", [best, near], _documents(), FURNITURE
+        "2025년 회의는 어디에서 열렸나요?",
+        [best, near],
+        _documents(),
+        FURNITURE,
+        margin=SELECT_MARGIN,
     )
     assert kept == [near] and absent == []
 
@@ -58,7 +63,11 @@ def test_the_question_is_refused_when_only_a_far_worse_sentence_names_the_specif
     best = _candidate("reaim", "2023년 회의는 헤이그에서 열렸다.", 0.70)
     far = _candidate("air", AIRLINE_2025, 0.70 - 2 * SELECT_MARGIN)
     kept, absent = sentences_naming_the_specifics(
-        "2025년 회의는 어디에서 열렸나요?", [best, far], _documents(), FURNITURE
+        "2025년 회의는 어디에서 열렸나요?",
+        [best, far],
+        _documents(),
+        FURNITURE,
+        margin=SELECT_MARGIN,
     )
     assert kept == [] and absent == ["2025"]
 
@@ -68,7 +77,11 @@ def test_sentences_of_documents_that_name_everything_keep_their_order():
     second = _candidate("reaim", "다음 회의는 내년에 열린다.", 0.60)
     other = _candidate("air", AIRLINE_2025, 0.65)
     kept, absent = sentences_naming_the_specifics(
-        "2023년 회의는 어디에서 열렸나요?", [first, other, second], _documents(), FURNITURE
+        "2023년 회의는 어디에서 열렸나요?",
+        [first, other, second],
+        _documents(),
+        FURNITURE,
+        margin=SELECT_MARGIN,
     )
     assert kept == [first, second] and absent == []
 
@@ -76,7 +89,7 @@ def test_sentences_of_documents_that_name_everything_keep_their_order():
 def test_a_furniture_sentence_is_checked_against_the_whole_page():
     sidebar = _candidate("reaim", "[다른 기사] 대한항공 2025년 실적 발표", 0.70, furniture=True)
     kept, absent = sentences_naming_the_specifics(
-        "대한항공의 2025년 실적은?", [sidebar], _documents(), FURNITURE
+        "대한항공의 2025년 실적은?", [sidebar], _documents(), FURNITURE, margin=SELECT_MARGIN
     )
     assert kept == [sidebar] and absent == []
 
