@@ -9,8 +9,9 @@ therefore be mentioned near the quoted sentence: earlier in its paragraph, or in
 sentence or line just before it (``SENTENCES_BACK``), where a pronoun ("그는", "박 장관은")
 usually finds its antecedent and a bullet ("ㅇ …") its heading. A name in the
 document's headline or on a quarter of its lines is the page's topic and need not be
-repeated (rag.constraints.without_topic). Numbers, years and ordinals are left to
-rag.mismatches: a dateline or an earlier sentence often carries them.
+repeated (rag.constraints.without_topic), and nor need Korea in Korean text, where
+"정부" and "국무총리" mean Korea's unless they say otherwise. Numbers, years and ordinals
+are left to rag.mismatches: a dateline or an earlier sentence often carries them.
 
 When a sentence that names them all scores within the selection margin of the best,
 it is quoted instead; otherwise the question is refused, naming what the best passage
@@ -26,11 +27,14 @@ from collections.abc import Mapping
 
 from .constraints import Constraint, mentions_leniently, question_constraints, without_topic
 from .sentence_candidates import Candidate
+from .textnorm import detect_lang
 from .types import Document
 
 # The end of a sentence or of a line: what "the sentence before" is counted from.
 _BOUNDARY = re.compile(r"[.!?。][\"'”’)\]]*\s+|\n+")
 _KINDS = ("name", "place")
+_HOME_FORMS = frozenset({"한국", "대한민국", "우리나라"})
+_LANG_SAMPLE_CHARS = 2000
 # How many sentences before the quoted one count as near: chosen on the validation split
 # of the public data (eval/nearby_window.py, run by `python -m eval.train_scorer`).
 SENTENCES_BACK: int | None = 1
@@ -65,7 +69,8 @@ def sentences_naming_nearby(
             asked = [
                 c for c in question_constraints(question, doc_text=whole.text) if c.kind in _KINDS
             ]
-            specifics[cand.doc_id] = without_topic(asked, whole.text, title=whole.title or "")
+            asked = without_topic(asked, whole.text, title=whole.title or "")
+            specifics[cand.doc_id] = _without_home_country(asked, whole.text)
         if not specifics[cand.doc_id]:
             return []
         window = doc.text[_window_start(doc.text, cand.start, sentences_back) : cand.end]
@@ -75,6 +80,14 @@ def sentences_naming_nearby(
     if kept and kept[0].score >= ranked[0].score - margin:
         return kept, []
     return [], missing(ranked[0])
+
+
+def _without_home_country(constraints: list[Constraint], text: str) -> list[Constraint]:
+    """``constraints`` without Korea when ``text`` is Korean: a Korean article says
+    "정부", not "한국 정부", so "What did Korea's Prime Minister say?" must not need it."""
+    if detect_lang(text[:_LANG_SAMPLE_CHARS]) != "ko":
+        return constraints
+    return [c for c in constraints if not _HOME_FORMS.intersection(c.forms)]
 
 
 def _window_start(text: str, start: int, back: int) -> int:

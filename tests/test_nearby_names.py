@@ -96,6 +96,18 @@ def test_the_page_topic_need_not_be_repeated():
     assert kept == [last] and absent == []
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What did the Prime Minister of Korea stress?", "대한민국 국무총리는 무엇을 강조했나요?"],
+)
+def test_korea_need_not_be_named_in_korean_text(question):
+    """A Korean release says "국무총리", not "한국 국무총리"; France still has to be named."""
+    speech = _cand(SPEECH, 0.5)
+    assert sentences_naming_nearby(question, [speech], DOCS, margin=0.0) == ([speech], [])
+    french = question.replace("Korea", "France").replace("대한민국", "프랑스")
+    assert sentences_naming_nearby(french, [speech], DOCS, margin=0.0)[0] == []
+
+
 def test_a_question_with_no_names_keeps_every_sentence():
     ranked = [_cand(SPEECH, 0.5), _cand(ATTENDEES, 0.1)]
     assert sentences_naming_nearby("What was stressed?", ranked, DOCS, margin=0.0) == (ranked, [])
@@ -122,6 +134,12 @@ def test_the_bundled_corpus_refuses_a_question_about_someone_only_listed(qa, que
     answer = qa.ask(question)
     assert answer.refused and answer.citations == []
     assert missing in answer.missing_near_best
+
+
+def test_the_bundled_corpus_answers_about_korea_without_it_being_named(qa):
+    answer = qa.ask("What did the Prime Minister of Korea say at the AI Global Forum?")
+    assert not answer.refused and answer.missing_near_best == []
+    assert any("총리는" in c.quote for c in answer.citations)  # the Prime Minister speaks
 
 
 @pytest.mark.parametrize(
