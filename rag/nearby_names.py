@@ -35,6 +35,7 @@ _BOUNDARY = re.compile(r"[.!?。][\"'”’)\]]*\s+|\n+")
 _KINDS = ("name", "place")
 _HOME_FORMS = frozenset({"한국", "대한민국", "우리나라"})
 _LANG_SAMPLE_CHARS = 2000
+LOOK_BACK_CHARS = 1500  # far longer than a sentence; bounds the work on a long document
 # How many sentences before the quoted one count as near: chosen on the validation split
 # of the public data (eval/nearby_window.py, run by `python -m eval.train_scorer`).
 SENTENCES_BACK: int | None = 1
@@ -100,6 +101,3 @@ def _window_start(text: str, start: int, back: int) -> int:
         ends.append(start)
     back_start = ends[-(back + 1)] if len(ends) > back else low
     return min(paragraph, back_start)
-
-
-LOOK_BACK_CHARS = 1500  # far longer than a sentence; bounds the work on a long document

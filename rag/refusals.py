@@ -64,18 +64,14 @@ def refusal_reason(
         return ", ".join(f"{open_q}{p}{close_q}" for p in parts)
 
     reasons = []
-    if unmentioned:
-        template = UNMENTIONED.get(lang, UNMENTIONED["en"])
-        i_ga = subject_particle(unmentioned[-1])
-        reasons.append(template.format(items=quoted(unmentioned), i_ga=i_ga))
-    if missing_from_best:
-        template = MISSING_FROM_BEST.get(lang, MISSING_FROM_BEST["en"])
-        i_ga = subject_particle(missing_from_best[-1])
-        reasons.append(template.format(items=quoted(missing_from_best), i_ga=i_ga))
-    if missing_near_best:
-        template = MISSING_NEAR_BEST.get(lang, MISSING_NEAR_BEST["en"])
-        i_ga = subject_particle(missing_near_best[-1])
-        reasons.append(template.format(items=quoted(missing_near_best), i_ga=i_ga))
+    for templates, items in (
+        (UNMENTIONED, unmentioned),
+        (MISSING_FROM_BEST, missing_from_best),
+        (MISSING_NEAR_BEST, missing_near_best),
+    ):
+        if items:
+            template = templates.get(lang, templates["en"])
+            reasons.append(template.format(items=quoted(items), i_ga=subject_particle(items[-1])))
     for m in mismatched:
         template = MISMATCHED.get(lang, MISMATCHED["en"])
         i_ga = subject_particle(m.asked)
