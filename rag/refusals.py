@@ -27,6 +27,16 @@ MISSING_NEAR_BEST = {
     "en": "The passage that matches best does not mention {items}.",
     "ko": "가장 가까운 대목에는 {items}{i_ga} 나오지 않습니다.",
 }
+NAMES_NO = {
+    "en": "The passage that matches best names no {kind}.",
+    "ko": "가장 가까운 대목에는 {kind}{i_ga} 나오지 않습니다.",
+}
+KIND_NAMES = {
+    "en": {"person": "person", "organisation": "organisation", "country": "country",
+           "place": "place"},
+    "ko": {"person": "사람 이름", "organisation": "기관·기업 이름", "country": "나라 이름",
+           "place": "장소 이름"},
+}
 MISMATCHED = {
     "en": "The passage that matches best is about {found}, not {asked}.",
     "ko": "가장 가까운 대목은 {asked}{i_ga} 아니라 {found}에 관한 것입니다.",
@@ -54,6 +64,7 @@ def refusal_reason(
     mismatched: Sequence[Mismatch] = (),
     missing_from_best: Sequence[str] = (),
     missing_near_best: Sequence[str] = (),
+    names_no: str = "",
 ) -> str:
     """Why a refusal refused, in the answer's language: what the documents do not name,
     what the best passage's document does not name, or what the best passage names
@@ -76,6 +87,10 @@ def refusal_reason(
         template = MISMATCHED.get(lang, MISMATCHED["en"])
         i_ga = subject_particle(m.asked)
         reasons.append(template.format(asked=quoted([m.asked]), found=quoted(m.found), i_ga=i_ga))
+    if names_no:
+        kind = KIND_NAMES.get(lang, KIND_NAMES["en"])[names_no]
+        template = NAMES_NO.get(lang, NAMES_NO["en"])
+        reasons.append(template.format(kind=kind, i_ga=subject_particle(kind)))
     return " ".join(reasons)
 
 
@@ -87,6 +102,7 @@ def reason_of(answer: Answer) -> str:
         mismatched=answer.mismatched,
         missing_from_best=answer.missing_from_best,
         missing_near_best=answer.missing_near_best,
+        names_no=answer.names_no,
     )
 
 
@@ -101,6 +117,7 @@ def refusal(
     mismatched: Sequence[Mismatch] = (),
     missing_from_best: Sequence[str] = (),
     missing_near_best: Sequence[str] = (),
+    names_no: str = "",
 ) -> Answer:
     return Answer(
         question=question,
@@ -114,6 +131,7 @@ def refusal(
         mismatched=list(mismatched),
         missing_from_best=list(missing_from_best),
         missing_near_best=list(missing_near_best),
+        names_no=names_no,
     )
 
 

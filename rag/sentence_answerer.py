@@ -34,6 +34,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .answer_entities import sentences_naming_the_kind
 from .answer_types import asks_for_list, required_pattern
 from .config import Settings
 from .document_facts import asked_fact, fact_candidate
@@ -145,6 +146,12 @@ class SentenceAnswerer:
         if fact is not None:
             return quoted_answer(question, [fact], documents, lang=lang, hits=hits,
                                  search_query=search_query, confidence=fact.similarity)  # fmt: skip
+        kept, unnamed_kind = sentences_naming_the_kind(question, ranked, margin=SELECT_MARGIN)
+        if unnamed_kind:
+            best = max(ranked[0].similarity, 0.0)
+            return refusal(question, lang=lang, hits=hits, search_query=search_query,
+                           confidence=best, names_no=unnamed_kind)  # fmt: skip
+        ranked = kept
         best = ranked[0].similarity if ranked else 0.0
         threshold = _threshold(lang, ranked, documents)
         if best < threshold:
