@@ -32,10 +32,18 @@ NAMES_NO = {
     "ko": "가장 가까운 대목에는 {kind}{i_ga} 나오지 않습니다.",
 }
 KIND_NAMES = {
-    "en": {"person": "person", "organisation": "organisation", "country": "country",
-           "place": "place"},
-    "ko": {"person": "사람 이름", "organisation": "기관·기업 이름", "country": "나라 이름",
-           "place": "장소 이름"},
+    "en": {
+        "person": "person",
+        "organisation": "organisation",
+        "country": "country",
+        "place": "place",
+    },
+    "ko": {
+        "person": "사람 이름",
+        "organisation": "기관·기업 이름",
+        "country": "나라 이름",
+        "place": "장소 이름",
+    },
 }
 MISMATCHED = {
     "en": "The passage that matches best is about {found}, not {asked}.",
