@@ -8,7 +8,7 @@ answerer's own thresholds and every other rule as shipped; a kind is kept when i
 check does not lower balanced accuracy there and adds at most ``MAX_ADDED_FALSE_REFUSALS``
 to the false refusals. The test split reports the kept kinds next to no check.
 
-    python -m eval.entity_kinds          # about 7 min with the embeddings cached
+    python -m eval.entity_kinds    # about 7 min with the embeddings cached, 2 h without
 
 Writes ``bench/results/entity_kinds.json``; warns when the kinds chosen differ from
 ``rag.answer_entities.CHECKED_KINDS``.

@@ -117,7 +117,9 @@ def _entities(sentence: str, kind: EntityKind) -> set[str]:
         abbreviations = {w for w in places if w.startswith("(")}
         named = {w for w in _countries() if len(w) >= 3 and w in sentence}  # "소비에트연방"
         nouns = nouns | named | {w for w in _words(sentence) if _COUNTRY_WORD.search(w)}
-        return abbreviations | {w for w in nouns if w in _countries() or _COUNTRY_WORD.search(w)}
+        english = {m.group() for m in _english_countries().finditer(sentence)}
+        korean = {w for w in nouns if w in _countries() or _COUNTRY_WORD.search(w)}
+        return abbreviations | english | korean
     names = {
         w for w in nouns - titled if not _EVENT.search(w) and (kind == "place" or w not in places)
     }
@@ -147,11 +149,30 @@ def sentences_naming_the_kind(
 
 
 @lru_cache(maxsize=1)
+def _country_names() -> dict:
+    path = resources.files("rag") / "data" / "countries.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     """Korean country names, matched against Kiwi's proper nouns only: as plain
     substrings, "수단" (means), "인도" (handing over) and "이란" (a particle) would count."""
-    path = resources.files("rag") / "data" / "countries.json"
-    return frozenset(json.loads(path.read_text(encoding="utf-8"))["names"])
+    return frozenset(_country_names()["names"])
+
+
+@lru_cache(maxsize=1)
+def _english_countries() -> re.Pattern[str]:
+    """English country names and the adjectives of ``GAZETTEER`` ("French", "Dutch"),
+    capitalised as names are."""
+    names = set(_country_names()["names_en"])
+    names |= {
+        english.title()
+        for english, forms in GAZETTEER.items()
+        if forms[0] in _countries() and " " not in english and len(english) > 3
+    }  # a country's (not a city's) adjective: "French", "Dutch", "British"
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    return re.compile(rf"\b({alternatives})\b")
 
 
 def _words(text: str) -> list[str]:

@@ -59,6 +59,12 @@ def test_who_and_where_are_not_checked():
         ("Which country's minister attended?", ATTENDEES, "country", True),
         ("Where was it held?", "장소 : 한국과학기술연구원(KIST)", "place", True),
         ("Where in Seoul was it held?", "서울에서 열렸다.", "place", False),  # asked already
+        # English documents: country names and adjectives, not cities
+        ("Which country hosted it?", "It was hosted by France.", "country", True),
+        ("Which country hosted it?", "It was hosted in London.", "country", False),
+        ("Which country sent a minister?", "The Dutch minister came.", "country", True),
+        ("Which company built it?", "It was built by Samsung Electronics.", "organisation", True),
+        ("Which company built it?", "It was built by the company.", "organisation", False),
     ],
 )
 def test_whether_a_sentence_names_one(question, sentence, kind, expected):
