@@ -112,24 +112,13 @@ def ranked_items(data, rows, context, vectors, settings) -> list[Ranked]:
     out = []
     for r in tqdm(rows, desc="sentence answerer"):
         ex = r.example
-        q = context["questions"][ex.qid]
-        order = sorted(ex.passages, key=lambda k: -float(context["passages"][k][0] @ q))
-        docs = {k: legacy._document(data, k) for k in order}
-        hits = [legacy.Hit(legacy.Chunk(k, k, docs[k].text, 0, len(docs[k].text)), 1.0)
-                for k in order]  # fmt: skip
-        cands = legacy.legacy_candidates(hits, docs)
-        pattern = legacy.required_pattern(ex.question)
-        if pattern is not None:
-            cands = [c for c in cands if pattern.search(c.text)]
-        scored = answerer._score(ex.question, cands, q, docs)
-        articles = {k: legacy._article(data, k) for k in order}
-        kept, absent = legacy.sentences_naming_the_specifics(
-            ex.question, scored, articles, margin=SELECT_MARGIN
+        docs, articles, scored, absent = legacy.scored_sentences(
+            answerer, ex, data, context["passages"], context["questions"][ex.qid]
         )
         ranked, far = scored, []
         if not absent:
             ranked, far = legacy.sentences_naming_nearby(
-                ex.question, kept, docs, margin=SELECT_MARGIN, topic_of=articles
+                ex.question, scored, docs, margin=SELECT_MARGIN, topic_of=articles
             )
         item = legacy._item(ex, ranked or scored, docs, absent, bool(far), refused_before)
         refused = item.best == -2 or item.unnamed or item.not_nearby or not ranked

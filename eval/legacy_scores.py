@@ -104,20 +104,9 @@ def legacy_items(
     items: dict[int | None, list[Item]] = {w: [] for w in windows}
     for r in tqdm(rows, desc="previous answerer"):
         ex = r.example
-        q = q_vectors[ex.qid]
-        order = sorted(ex.passages, key=lambda k: -float(vectors[k][0] @ q))
-        docs = {k: _document(data, k) for k in order}
-        hits = [Hit(Chunk(k, k, docs[k].text, 0, len(docs[k].text)), 1.0) for k in order]
-        cands = legacy_candidates(hits, docs)
-        pattern = required_pattern(ex.question)
-        if pattern is not None:
-            cands = [c for c in cands if pattern.search(c.text)]
-        scored = answerer._score(ex.question, cands, q, docs)
-        articles = {k: _article(data, k) for k in order}
-        kept, absent = sentences_naming_the_specifics(
-            ex.question, scored, articles, margin=SELECT_MARGIN
+        docs, articles, scored, absent = scored_sentences(
+            answerer, ex, data, vectors, q_vectors[ex.qid]
         )
-        scored = scored if absent else kept  # a refusal keeps its similarity for the threshold
         for window in windows:
             ranked, not_nearby = scored, False
             if not absent:
@@ -128,6 +117,29 @@ def legacy_items(
                 ranked, not_nearby = (scored, True) if far else (near, False)
             items[window].append(_item(ex, ranked, docs, absent, not_nearby, refused))
     return items
+
+
+def scored_sentences(
+    answerer: LegacyAnswerer, ex: Example, data: Dataset, vectors: dict, q: np.ndarray
+) -> tuple[dict[str, Document], dict[str, Document], list[Candidate], list[str]]:
+    """The sentence answerer's steps up to the check of the quoted article: the offered
+    passages (best first) and their articles, the candidate sentences scored, and the
+    question's specifics the best one's article leaves out. When none is left out, the
+    sentences are those from articles that name them; otherwise all (a refusal keeps its
+    similarity for the threshold)."""
+    order = sorted(ex.passages, key=lambda k: -float(vectors[k][0] @ q))
+    docs = {k: _document(data, k) for k in order}
+    hits = [Hit(Chunk(k, k, docs[k].text, 0, len(docs[k].text)), 1.0) for k in order]
+    cands = legacy_candidates(hits, docs)
+    pattern = required_pattern(ex.question)
+    if pattern is not None:
+        cands = [c for c in cands if pattern.search(c.text)]
+    scored = answerer._score(ex.question, cands, q, docs)
+    articles = {k: _article(data, k) for k in order}
+    kept, absent = sentences_naming_the_specifics(
+        ex.question, scored, articles, margin=SELECT_MARGIN
+    )
+    return docs, articles, (scored if absent else kept), absent
 
 
 def _item(

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .answer_types import asks_for_list
-from .constraints import GAZETTEER
+from .constraints import GAZETTEER, KO_QUESTION_WORDS
 from .sentence_candidates import Candidate
 from .sentences import kiwi, kiwi_lock
 from .textnorm import fold
@@ -49,7 +49,6 @@ _PLACE_Q = re.compile(
     r"어디|(어느|어떤) ?(도시|나라|국가|곳|장소|지역)",
     re.I,
 )
-_KO_QUESTION_WORDS = frozenset("누가 누구 어디 언제 무엇 어느 몇".split())
 _TITLES = (
     "총리|장관|차관|대통령|의원|대표|청장|위원장|의장|회장|사장|교수|박사|기자|감독|선수|"
     "국왕|여왕|황제|대사|총장|시장|지사|이사장|원장|부장|은행장|씨"
@@ -78,7 +77,7 @@ _COUNTRY_WORD = re.compile(r"(공화국|왕국|제국|연방|합중국|.나라)$
 _GENERIC = frozenset(
     "정부 우리정부 국내 국외 해외 국제 전국 각국 외국 본부 내부 외부 우리나라 AI ICT IT".split()
 )
-_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+\b|\b[A-Z]{2,}\b")
+_CAPITALISED = re.compile(r"[A-Z][A-Za-z]+")  # a Latin token Kiwi tags SL: "IBM", "Adobe"
 
 
 def asked_kind(
@@ -115,11 +114,10 @@ def _entities(sentence: str, kind: EntityKind) -> set[str]:
         return found | set(_PERSON_EN.findall(sentence))
     if kind == "country":  # "(영)" in an attendee list is the United Kingdom
         abbreviations = {w for w in places if w.startswith("(")}
-        named = {w for w in _countries() if len(w) >= 3 and w in sentence}  # "소비에트연방"
-        nouns = nouns | named | {w for w in _words(sentence) if _COUNTRY_WORD.search(w)}
+        named = {w for w in _countries() if w in nouns or (len(w) >= 3 and w in sentence)}
+        suffixed = {w for w in nouns | set(_words(sentence)) if _COUNTRY_WORD.search(w)}
         english = {m.group() for m in _english_countries().finditer(sentence)}
-        korean = {w for w in nouns if w in _countries() or _COUNTRY_WORD.search(w)}
-        return abbreviations | english | korean
+        return abbreviations | named | suffixed | english  # named: also "소비에트연방"
     names = {
         w for w in nouns - titled if not _EVENT.search(w) and (kind == "place" or w not in places)
     }
@@ -188,8 +186,8 @@ def _proper_nouns(text: str) -> frozenset[str]:
         for t in tokens
         if len(t.form) >= 2
         and (
-            (t.tag == "NNP" and t.form not in _KO_QUESTION_WORDS)
-            or (t.tag == "SL" and _LATIN_NAME.fullmatch(t.form) is not None)
+            (t.tag == "NNP" and t.form not in KO_QUESTION_WORDS)
+            or (t.tag == "SL" and _CAPITALISED.fullmatch(t.form) is not None)
         )
     )
 

@@ -40,7 +40,7 @@ _EN_STOP = frozenset(
     "The What Which Who Whom Whose When Where Why How Did Does Was Were Is Are Has Have "
     "In On At For And Of To By According Korea Korean AI".split()
 )
-_KO_QUESTION_WORDS = frozenset("누가 누구 어디 언제 무엇 어느 몇".split())  # Kiwi may tag them NNP
+KO_QUESTION_WORDS = frozenset("누가 누구 어디 언제 무엇 어느 몇".split())  # Kiwi may tag them NNP
 # English place names -> the Korean forms a Korean text uses (full name, abbreviation).
 GAZETTEER = {
     "united kingdom": ("영국", "(영)"), "uk": ("영국", "(영)"), "britain": ("영국", "(영)"),
@@ -241,7 +241,7 @@ def _names(question: str, *, korean: bool) -> tuple[str, ...]:
         return tuple(
             t.form
             for t in tokens
-            if (t.tag == "NNP" and len(t.form) >= 2 and t.form not in _KO_QUESTION_WORDS)
+            if (t.tag == "NNP" and len(t.form) >= 2 and t.form not in KO_QUESTION_WORDS)
             or t.tag == "SL"
         )
     words = []
