@@ -1,4 +1,4 @@
-"""Whether a sentence names the kind of thing a which-company / which-country question asks for.
+"""Whether a sentence names what a which-company / -country / -city question asks for.
 
 "Which country co-hosted the AI Global Forum with Korea?" over a page that names no
 co-host is answered, by similarity alone, with the page's closing sentence about the
@@ -7,6 +7,10 @@ asks for an organisation or a country is answered only by a sentence naming one 
 the question does not already name: a proper noun (Kiwi's NNP, a capitalised Latin
 word) that is no person's (no title next to it) and no event's, an organisation word
 ("국무조정실"), a country name (``rag/data/countries.json``, "(영)" in a list).
+
+A question that asks for a city ("어느 도시", "which city") is answered only by a
+sentence naming a place that is not a country: "REAIM 제2차 회의는 한국의 어느 도시에서
+열렸나요?" over a page that says only "한국에서 개최하겠다" is refused.
 
 Person ("who") and place ("where") questions are classified and detected the same way
 but not checked: on the validation split (``python -m eval.entity_kinds``) checking
@@ -28,11 +32,11 @@ from .sentence_candidates import Candidate
 from .sentences import kiwi, kiwi_lock
 from .textnorm import fold
 
-EntityKind = str  # "person" | "organisation" | "country" | "place"
-KINDS: tuple[EntityKind, ...] = ("organisation", "person", "country", "place")
+EntityKind = str  # "person" | "organisation" | "country" | "city" | "place"
+KINDS: tuple[EntityKind, ...] = ("organisation", "person", "country", "city", "place")
 # The kinds checked, chosen on the validation split (eval.entity_kinds): those whose
 # check does not lower balanced accuracy there and adds at most a point of false refusals.
-CHECKED_KINDS: frozenset[EntityKind] = frozenset({"organisation", "country"})
+CHECKED_KINDS: frozenset[EntityKind] = frozenset({"organisation", "country", "city"})
 
 _ORG_Q = re.compile(
     r"\b(which|what) (compan|organi[sz]ation|firm|institut|agenc|ministr|newspaper|bank)|"
@@ -43,6 +47,11 @@ _ORG_Q = re.compile(
 _PERSON_Q = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|누가|누구", re.I)
 _COUNTRY_Q = re.compile(
     r"\b(which|what) (country|nation)|\bwhich country's\b|(어느|어떤) ?(나라|국가)", re.I
+)
+_CITY_Q = re.compile(
+    r"\b(which|what) (city|town)\b|(어느|어떤|무슨) ?도시|"
+    r"도시(는|가|이름은)? ?(어디|무엇|어느)",
+    re.I,
 )
 _PLACE_Q = re.compile(
     r"\bwhere\b|\b(which|what) (city|country|nation|place|venue|region)\b|"
@@ -55,8 +64,12 @@ _TITLES = (
 )
 # ... or stands before it: "SK텔레콤(CEO 정재헌)", "우리은행(은행장 정진완)".
 _TITLE_FIRST = re.compile(rf"\b(?:CEO|{_TITLES})\s[가-힣]{{2,4}}(?![가-힣])")
-# Proper nouns that name an event or a document, not who or where: "「AI 서울 정상회의」".
-_EVENT = re.compile(r"(회의|포럼|정상회의|선언|서약|협약|행사|대회|박람회|축제|전쟁|회담)$")
+# Proper nouns that name an event, a speech or a document, not who or where:
+# "「AI 서울 정상회의」", "폐회사" (which Kiwi may tag as a proper noun).
+_EVENT = re.compile(
+    r"(회의|포럼|정상회의|선언|서약|협약|행사|대회|박람회|축제|전쟁|회담|"
+    r"개회사|폐회사|축사|환영사|기념사|연설)$"
+)
 # A title may carry a particle ("국무총리는", "장관과", "총리께서").
 _PARTICLE = r"(?:께서|에게|[은는이가을를의에와과도께])?(?![가-힣])"
 _TITLE_AFTER = rf"\s?[가-힣]{{0,4}}?({_TITLES}){_PARTICLE}"
@@ -86,7 +99,7 @@ def asked_kind(
     """The kind of entity ``question`` asks for, if it is one of the ``checked`` kinds.
     The first pattern that matches decides ("기업은 어디" asks for a company, not a place)."""
     patterns = {"organisation": _ORG_Q, "person": _PERSON_Q, "country": _COUNTRY_Q,
-                "place": _PLACE_Q}  # fmt: skip
+                "city": _CITY_Q, "place": _PLACE_Q}  # fmt: skip
     for kind in KINDS:
         if patterns[kind].search(question):
             return kind if kind in checked else None
@@ -118,6 +131,9 @@ def _entities(sentence: str, kind: EntityKind) -> set[str]:
         suffixed = {w for w in nouns | set(_words(sentence)) if _COUNTRY_WORD.search(w)}
         english = {m.group() for m in _english_countries().finditer(sentence)}
         return abbreviations | named | suffixed | english  # named: also "소비에트연방"
+    if kind == "city":  # a place that is not a country: "헤이그", not "한국"; "홍콩" is both
+        countries = _entities(sentence, "country") - _city_states()
+        return _entities(sentence, "place") - countries
     names = {
         w for w in nouns - titled if not _EVENT.search(w) and (kind == "place" or w not in places)
     }
@@ -157,6 +173,12 @@ def _countries() -> frozenset[str]:
     """Korean country names, matched against Kiwi's proper nouns only: as plain
     substrings, "수단" (means), "인도" (handing over) and "이란" (a particle) would count."""
     return frozenset(_country_names()["names"])
+
+
+@lru_cache(maxsize=1)
+def _city_states() -> frozenset[str]:
+    """Countries and territories that are cities as well: "홍콩", "Singapore"."""
+    return frozenset(_country_names()["city_states"])
 
 
 @lru_cache(maxsize=1)

@@ -36,12 +36,14 @@ KIND_NAMES = {
         "person": "person",
         "organisation": "organisation",
         "country": "country",
+        "city": "city",
         "place": "place",
     },
     "ko": {
         "person": "사람 이름",
         "organisation": "기관·기업 이름",
         "country": "나라 이름",
+        "city": "도시 이름",
         "place": "장소 이름",
     },
 }

@@ -153,6 +153,6 @@ class Answer:
     # ... or the names and places that neither the best-matching sentence nor the one
     # before it mentions (``rag.nearby_names``).
     missing_near_best: list[str] = field(default_factory=list)
-    # ... or the kind of thing the question asks for (a person, an organisation, a place)
+    # ... or the kind of thing the question asks for ("organisation", "country", "city")
     # that no sentence near the best names (``rag.answer_entities``).
     names_no: str = ""

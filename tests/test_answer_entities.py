@@ -1,4 +1,4 @@
-"""A question that asks who, which organisation, which country or where is answered only
+"""A question that asks who, which organisation, which country, which city or where is answered only
 by a sentence naming one the question does not already name: "Which country co-hosted
 the forum with Korea?" must not be answered with a sentence that names no country."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer_entities import KINDS, asked_kind, names_one, sentences_naming_the_kind
-from rag.refusals import refusal_reason
+from rag.refusals import reason_of, refusal_reason
 from rag.sentence_candidates import Candidate
 
 CLOSING = (
@@ -28,6 +28,8 @@ ATTENDEES = "▲미셸 더넬런 (영)과학혁신기술부 장관 ▲아이반 
         ("Which company won the award?", "organisation"),
         ("Which country co-hosted the forum with Korea?", "country"),
         ("REAIM 회의는 어느 나라에서 열렸나요?", "country"),
+        ("REAIM 회의는 어느 도시에서 개최되었나요?", "city"),
+        ("In which city was REAIM 2023 held?", "city"),
         ("Where was the AI Global Forum held?", "place"),
         ("When was the forum held?", None),
         ("What did the Prime Minister stress?", None),
@@ -57,6 +59,11 @@ def test_who_and_where_are_not_checked():
         ("Which country co-hosted it with Korea?", CLOSING, "country", False),
         ("Which country co-hosted it with Korea?", "한국에서 열렸다.", "country", False),
         ("Which country's minister attended?", ATTENDEES, "country", True),
+        ("Which city hosted it?", "네덜란드 헤이그에서 개최된 회의", "city", True),
+        ("Which city hosted it?", "제2차 회의를 내년에 한국에서 개최하겠다", "city", False),
+        ("Which city hosted it?", "박 장관은 폐회사를 통해 발표했다.", "city", False),  # a speech
+        ("Which city hosted it?", "(영)과학혁신기술부 장관", "city", False),  # a country
+        ("Which city is exempt?", "홍콩과 마카오는 제외된다.", "city", True),  # city-states
         ("Where was it held?", "장소 : 한국과학기술연구원(KIST)", "place", True),
         ("Where in Seoul was it held?", "서울에서 열렸다.", "place", False),  # asked already
         # English documents: country names and adjectives, not cities
@@ -108,6 +115,19 @@ def test_the_refusal_says_what_the_best_passage_does_not_name():
 def test_the_bundled_corpus_refuses_a_country_it_never_names(qa):
     answer = qa.ask("Which country co-hosted the AI Global Forum with Korea?")
     assert answer.refused and answer.citations == [] and answer.names_no == "country"
+
+
+def test_the_bundled_corpus_refuses_a_city_it_never_names(qa):
+    """The page says the second meeting will be held "in Korea", never in which city."""
+    answer = qa.ask("REAIM 제2차 회의는 한국의 어느 도시에서 열렸나요?")
+    assert answer.refused and answer.citations == [] and answer.names_no == "city"
+    assert reason_of(answer) == "가장 가까운 대목에는 도시 이름이 나오지 않습니다."
+
+
+def test_the_bundled_corpus_answers_the_city_it_names(qa):
+    answer = qa.ask("REAIM 회의는 어느 도시에서 개최되었나요?")
+    assert not answer.refused
+    assert any("헤이그" in c.quote for c in answer.citations)
 
 
 def test_the_bundled_corpus_answers_a_country_from_the_attendee_list(qa):
