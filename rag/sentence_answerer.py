@@ -9,7 +9,9 @@ by cosine similarity to the question, with vectors computed while indexing
 (rag.sentence_store), so a warm answer embeds nothing; a short line such as
 "- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
 neighbours, since alone it says little. Shared terms add a small bonus, a
-document's own headline a penalty. The answer is refused when a year, number,
+document's own headline a penalty (and a headline under the refusal threshold gives way
+to a sentence of its article that scores within the selection margin of it:
+``past_the_headline``). The answer is refused when a year, number,
 ordinal, place or name of the question is in none of the retrieved documents
 (rag.refusals), when the question asks for money, a count or a date and no
 candidate holds one, when the best similarity is under a threshold chosen on
@@ -49,7 +51,13 @@ from .refusals import refusal, unmentioned_specifics
 from .sentence_candidates import Candidate, SpansOf
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_quotes import quoted_answer
-from .sentence_selection import with_footnotes, with_lead_ins, without_repeats
+from .sentence_selection import (
+    is_headline,
+    past_the_headline,
+    with_footnotes,
+    with_lead_ins,
+    without_repeats,
+)
 from .sentence_store import SentenceStore
 from .sentence_vectors import SentenceVectors
 from .store import IndexData
@@ -151,9 +159,9 @@ class SentenceAnswerer:
             best = max(ranked[0].similarity, 0.0)
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=best, names_no=unnamed_kind)  # fmt: skip
-        ranked = kept
+        threshold = _threshold(lang, kept, documents)
+        ranked = past_the_headline(kept, documents, margin=SELECT_MARGIN, threshold=threshold)
         best = ranked[0].similarity if ranked else 0.0
-        threshold = _threshold(lang, ranked, documents)
         if best < threshold:
             return refusal(question, lang=lang, hits=hits, search_query=search_query,
                            confidence=max(best, 0.0))  # fmt: skip
@@ -188,8 +196,7 @@ class SentenceAnswerer:
             score = similarity
             if q_terms:
                 score += LEXICAL_BONUS * len(q_terms & set(terms(cand.text))) / len(q_terms)
-            doc = documents.get(cand.doc_id)
-            if doc is not None and doc.title and cand.text.strip() == doc.title.strip():
+            if is_headline(cand, documents):
                 score -= TITLE_PENALTY
                 similarity -= TITLE_PENALTY
             scored.append(replace(cand, similarity=similarity, score=score))
@@ -246,9 +253,7 @@ def _fact(question: str, ranked: list[Candidate], data: IndexData, lang: Lang) -
 
 def _unpenalised(cand: Candidate, documents: dict[str, Document]) -> float:
     """``cand``'s similarity without the headline penalty."""
-    doc = documents.get(cand.doc_id)
-    headline = doc is not None and doc.title and cand.text.strip() == doc.title.strip()
-    return cand.similarity + (TITLE_PENALTY if headline else 0.0)
+    return cand.similarity + (TITLE_PENALTY if is_headline(cand, documents) else 0.0)
 
 
 def _prefer_body(ranked: list[Candidate], threshold: float) -> list[Candidate]:

@@ -5,6 +5,8 @@ mostly repeats a better one is dropped, and a footnote comes along only when the
 question asks for the list it spells out. A list item comes with the line that
 introduces its list when that line says what the items are ("다음과 같은 게시물은 삭제
 또는 계정이 차단 될 수 있습니다." above "• 1. 타인의 … 개인정보 … 게재하는 경우").
+A page's headline that ranks first but falls under the refusal threshold gives way to a
+sentence of its article that scores nearly as well (``past_the_headline``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,31 @@ from .types import Document
 # A sentence is a repeat when this share of its terms is already quoted: two thirds, so
 # a third or more of it must be new (set a priori, not fitted; the gold set is the check).
 REPEAT_SHARE = 2 / 3
+
+
+def is_headline(cand: Candidate, documents: dict[str, Document]) -> bool:
+    """Whether ``cand`` is its document's headline."""
+    doc = documents.get(cand.doc_id)
+    return bool(doc is not None and doc.title and cand.text.strip() == doc.title.strip())
+
+
+def past_the_headline(
+    ranked: list[Candidate], documents: dict[str, Document], *, margin: float, threshold: float
+) -> list[Candidate]:
+    """``ranked`` without a headline at its top whose similarity is under ``threshold``,
+    when a sentence of the same article scores within ``margin`` of it: that sentence is
+    judged instead. "Where was the REAIM 2023 meeting held?" shares "REAIM 2023" with
+    the headline only (which ranks it first, yet it says nothing of where), and the
+    sentence that says where comes close. A headline that reaches the threshold stays."""
+    if not ranked or not is_headline(ranked[0], documents) or ranked[0].similarity >= threshold:
+        return ranked
+    top = ranked[0]
+    for i, cand in enumerate(ranked[1:], start=1):
+        if cand.score < top.score - margin:
+            break
+        if cand.doc_id == top.doc_id and not is_headline(cand, documents):
+            return [cand, *ranked[1:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def without_repeats(chosen: list[Candidate]) -> list[Candidate]:

@@ -7,7 +7,12 @@ import pytest
 
 import rag
 from rag.sentence_candidates import Candidate
-from rag.sentence_selection import with_footnotes, with_lead_ins, without_repeats
+from rag.sentence_selection import (
+    past_the_headline,
+    with_footnotes,
+    with_lead_ins,
+    without_repeats,
+)
 from rag.types import Document
 
 LEAD = (
@@ -116,3 +121,48 @@ def test_an_item_under_a_line_that_does_not_point_at_it_stays_alone():
     doc = Document(doc_id="r", text=RULES + "그 밖의 게시물은 유지됩니다.\n", title="r")
     sentence = "그 밖의 게시물은 유지됩니다."
     assert [c.text for c in with_lead_ins(_candidates(doc, sentence), {"r": doc})] == [sentence]
+
+
+HEADLINE = "박진, 인공지능의 책임 있는 군사적 이용에 관한 고위급회의(REAIM 2023) 참석"
+
+
+def _scored(doc_id: str, text: str, *, similarity: float, score: float) -> Candidate:
+    return Candidate(doc_id, f"{doc_id}#0", 0, len(text), text, text, 0, similarity, score)
+
+
+def _headline_docs() -> dict[str, Document]:
+    reaim = Document(doc_id="reaim", text=f"{HEADLINE}\n{LEAD}\n", title=HEADLINE)
+    forum = Document(doc_id="forum", text=f"{PLEDGE}\n", title="AI 글로벌 포럼")
+    return {"reaim": reaim, "forum": forum}
+
+
+def test_a_headline_under_the_threshold_gives_way_to_its_article():
+    ranked = [
+        _scored("reaim", HEADLINE, similarity=0.31, score=0.39),
+        _scored("forum", PLEDGE, similarity=0.37, score=0.38),
+        _scored("reaim", LEAD, similarity=0.37, score=0.37),
+    ]
+    out = past_the_headline(ranked, _headline_docs(), margin=0.08, threshold=0.35)
+    assert [c.text for c in out] == [LEAD, PLEDGE]  # its own article, not another page
+
+
+@pytest.mark.parametrize(
+    ("headline_similarity", "article_score"),
+    [(0.40, 0.37), (0.31, 0.20)],  # it reaches the threshold; its article is not close
+)
+def test_a_headline_stays_first_otherwise(headline_similarity, article_score):
+    ranked = [
+        _scored("reaim", HEADLINE, similarity=headline_similarity, score=0.39),
+        _scored("reaim", LEAD, similarity=article_score, score=article_score),
+    ]
+    assert past_the_headline(ranked, _headline_docs(), margin=0.08, threshold=0.35) == ranked
+
+
+def test_the_bundled_corpus_answers_where_a_meeting_was_held_past_its_headline(qa):
+    """The headline shares "REAIM 2023" with the question and ranks first, but says
+    nothing of where; the lead sentence says 네덜란드 헤이그."""
+    questions = ("Where was the REAIM 2023 meeting held?", "REAIM 2023 회의는 어디에서 열렸나요?")
+    for question in questions:
+        answer = qa.ask(question)
+        assert not answer.refused
+        assert any("헤이그" in c.quote for c in answer.citations)
