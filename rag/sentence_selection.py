@@ -38,7 +38,11 @@ def past_the_headline(
     when a sentence of the same article scores within ``margin`` of it: that sentence is
     judged instead. "Where was the REAIM 2023 meeting held?" shares "REAIM 2023" with
     the headline only (which ranks it first, yet it says nothing of where), and the
-    sentence that says where comes close. A headline that reaches the threshold stays."""
+    sentence that says where comes close. A headline that reaches the threshold stays.
+
+    The sentence takes the headline's score as well as its place, so the list stays
+    sorted and another page's sentence that scored between the two is not quoted with it
+    (the quote takes the sentences tied with the first)."""
     if not ranked or not is_headline(ranked[0], documents) or ranked[0].similarity >= threshold:
         return ranked
     top = ranked[0]
@@ -46,7 +50,7 @@ def past_the_headline(
         if cand.score < top.score - margin:
             break
         if cand.doc_id == top.doc_id and not is_headline(cand, documents):
-            return [cand, *ranked[1:i], *ranked[i + 1 :]]
+            return [replace(cand, score=top.score), *ranked[1:i], *ranked[i + 1 :]]
     return ranked
 
 

@@ -144,6 +144,8 @@ def test_a_headline_under_the_threshold_gives_way_to_its_article():
     ]
     out = past_the_headline(ranked, _headline_docs(), margin=0.08, threshold=0.35)
     assert [c.text for c in out] == [LEAD, PLEDGE]  # its own article, not another page
+    assert out[0].similarity == 0.37  # judged by its own similarity
+    assert out[0].score > out[1].score  # still sorted: the other page is not quoted with it
 
 
 @pytest.mark.parametrize(
