@@ -27,10 +27,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rag.answer_entities import CHECKED_KINDS, KINDS, asked_kind, sentences_naming_the_kind
+from rag.answer_thresholds import REFUSAL_THRESHOLDS
 from rag.config import Settings
 from rag.mismatches import mismatches
-from rag.sentence_answerer import REFUSAL_THRESHOLDS, SELECT_MARGIN
+from rag.sentence_answerer import SELECT_MARGIN
 from rag.sentence_candidates import Candidate
+from rag.textnorm import detect_lang
 
 from . import legacy_scores as legacy
 from .scorer_metrics import unmentioned_refusals
@@ -54,6 +56,9 @@ class Ranked:
     pair: str
     ranked: tuple[Candidate, ...]
     holds: tuple[bool, ...]  # whether each ranked sentence holds the answer
+    # each ranked sentence's similarity as the threshold sees it (with its page's title:
+    # ``SentenceAnswerer.with_title``), for those the kind check may leave on top
+    judged: tuple[float, ...] = ()
 
 
 def outcome(item: Ranked, kinds: frozenset[str]) -> tuple[bool, bool]:
@@ -67,7 +72,8 @@ def outcome(item: Ranked, kinds: frozenset[str]) -> tuple[bool, bool]:
     if kind is not None:
         return True, False
     top = kept[0]  # then, as in the answerer, the threshold and the period or date check
-    refused = top.similarity < REFUSAL_THRESHOLDS[item.pair] or bool(
+    similarity = item.judged[ranked.index(top)] if item.judged else top.similarity
+    refused = similarity < REFUSAL_THRESHOLDS[item.pair] or bool(
         mismatches(item.question, top.text)
     )
     return refused, (not refused) and item.holds[ranked.index(top)]
@@ -120,7 +126,10 @@ def ranked_items(data, rows, context, vectors, settings) -> list[Ranked]:
             ranked, far = legacy.sentences_naming_nearby(
                 ex.question, scored, docs, margin=SELECT_MARGIN, topic_of=articles
             )
-        item = legacy._item(ex, ranked or scored, docs, absent, bool(far), refused_before)
+        q, lang = context["questions"][ex.qid], detect_lang(ex.question)
+        judged = _judged(answerer, ex.question, ranked, docs, q, lang)
+        titled = judged[0] if judged else None
+        item = legacy._item(ex, ranked or scored, docs, absent, bool(far), refused_before, titled)
         refused = item.best == -2 or item.unnamed or item.not_nearby or not ranked
         out.append(
             Ranked(
@@ -132,9 +141,26 @@ def ranked_items(data, rows, context, vectors, settings) -> list[Ranked]:
                 item.pair,
                 tuple(ranked),
                 tuple(legacy._holds(ex, c) for c in ranked),
+                judged,
             )  # fmt: skip
         )
     return out
+
+
+def _judged(answerer, question, ranked, docs, query, lang) -> tuple[float, ...]:
+    """The similarity the threshold sees for the top sentence and, when the question asks
+    for a kind, for each sentence within the margin that the check may put on top; the
+    others' own (the kind check never reaches them)."""
+    if not ranked:
+        return ()
+    kinded = asked_kind(question, checked=frozenset(KINDS)) is not None
+    floor = ranked[0].score - SELECT_MARGIN
+    return tuple(
+        answerer.with_title(c, docs, query, lang=lang)
+        if i == 0 or (kinded and c.score >= floor)
+        else c.similarity
+        for i, c in enumerate(ranked)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

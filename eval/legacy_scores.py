@@ -16,16 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from rag.answer_thresholds import LANG_SAMPLE_CHARS, REFUSAL_THRESHOLDS
 from rag.answer_types import required_pattern
 from rag.config import Settings
 from rag.document_specifics import sentences_naming_the_specifics
 from rag.mismatches import mismatches
 from rag.nearby_names import SENTENCES_BACK, sentences_naming_nearby
-from rag.sentence_answerer import (
-    LANG_SAMPLE_CHARS,
-    REFUSAL_THRESHOLDS,
-    SELECT_MARGIN,
-)
+from rag.sentence_answerer import SELECT_MARGIN
 from rag.sentence_answerer import SentenceAnswerer as LegacyAnswerer
 from rag.sentence_answerer import _candidates as legacy_candidates
 from rag.sentence_candidates import Candidate
@@ -42,7 +39,9 @@ class Item:
     """One question as the sentence answerer scores it."""
 
     example: Example
-    best: float  # the best sentence's similarity; -2 when refused before scoring
+    # the best sentence's similarity (with its document's title: ``with_title``); -2 when
+    # refused before scoring
+    best: float
     holds: bool  # the top sentence holds the answer
     top: Candidate | None
     pair: str  # "same" or "cross": the question's language against the top sentence's document's
@@ -115,7 +114,9 @@ def legacy_items(
                     sentences_back=window,
                 )  # fmt: skip
                 ranked, not_nearby = (scored, True) if far else (near, False)
-            items[window].append(_item(ex, ranked, docs, absent, not_nearby, refused))
+            q, lang = q_vectors[ex.qid], detect_lang(ex.question)
+            titled = answerer.with_title(ranked[0], docs, q, lang=lang) if ranked else None
+            items[window].append(_item(ex, ranked, docs, absent, not_nearby, refused, titled))
     return items
 
 
@@ -149,8 +150,13 @@ def _item(
     absent: list[str],
     not_nearby: bool,
     refused: set[str],
+    titled: float | None = None,
 ) -> Item:
+    """``titled``: the top sentence's similarity with its document's title, as the answerer
+    compares it with the threshold (``SentenceAnswerer.with_title``)."""
     best = ranked[0].similarity if ranked else -1.0
+    if titled is not None:
+        best = max(best, titled)
     if ex.qid in refused:
         best = -2.0  # refused before scoring, below every scored question
     kept_holds = tuple((c.score, _holds(ex, c)) for c in ranked[:RANKED_KEPT])

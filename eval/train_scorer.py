@@ -24,9 +24,10 @@ from tqdm.auto import tqdm
 
 from rag.answer_features import FEATURES
 from rag.answer_scorer import DEFAULT_SCORER, AnswerScorer, fit_logistic
+from rag.answer_thresholds import REFUSAL_THRESHOLDS
 from rag.config import Settings
 from rag.nearby_names import SENTENCES_BACK
-from rag.sentence_answerer import QUOTE_MARGIN, REFUSAL_THRESHOLDS
+from rag.sentence_answerer import QUOTE_MARGIN
 
 from .answer_data import SEED, Dataset, load_belebele, load_korquad
 from .legacy_scores import choose_refusal_thresholds, legacy_items, summaries
@@ -229,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if thresholds != REFUSAL_THRESHOLDS:
             log.warning(
                 "the sentence answerer's thresholds chosen on validation, %s, differ from "
-                "rag.sentence_answerer.REFUSAL_THRESHOLDS %s",
+                "rag.answer_thresholds.REFUSAL_THRESHOLDS %s",
                 thresholds,
                 REFUSAL_THRESHOLDS,
             )

@@ -9,11 +9,12 @@ from conftest import set_format_version
 import rag
 from rag.answer import Scored, UnitAnswerer
 from rag.answer_features import UnitCandidate, question_info
+from rag.answer_thresholds import REFUSAL_THRESHOLD
 from rag.config import Settings
 from rag.errors import IndexMismatchError
 from rag.furniture import classify, furniture_spans, is_furniture, share
 from rag.loaders import load_documents
-from rag.sentence_answerer import REFUSAL_THRESHOLD, Candidate, _prefer_body
+from rag.sentence_answerer import Candidate, _prefer_body
 from rag.textnorm import normalize
 
 NEWS_PAGE = normalize(

@@ -112,7 +112,7 @@ def test_the_bundled_corpus_answers_when_the_specifics_are_there(qa, question):
 def test_the_similarity_threshold_depends_on_the_language_pair():
     """An English question scores lower against a Korean sentence than a Korean one does,
     so it is refused below a lower threshold, not the same one."""
-    from rag.sentence_answerer import REFUSAL_THRESHOLDS, refusal_threshold
+    from rag.answer_thresholds import REFUSAL_THRESHOLDS, refusal_threshold
 
     korean = "박진 장관은 제2차 회의를 한국에서 개최하겠다고 밝혔다."
     english = "Park Jin said the second meeting would be held in Korea."
