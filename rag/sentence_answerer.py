@@ -15,9 +15,9 @@ to a sentence of its article that scores within the selection margin of it:
 ordinal, place or name of the question is in none of the retrieved documents
 (rag.refusals), when the question asks for money, a count or a date and no
 candidate holds one, when the best similarity (or, within a language, that of
-the best sentence after its page's title, less a discount: ``with_title``) is under a
-threshold chosen on public validation data, or when the best sentence names another year, day or kind
-of period (연간, 4분기) than the question (rag.mismatches). Only the sentences of
+the best sentence after its page's title, less a discount: ``with_title``) is under
+a threshold chosen on public validation data, or when the best sentence names another
+year, day or kind of period (연간, 4분기) than the question (rag.mismatches). Only the sentences of
 documents that mention all of the question's specifics are quoted; when the best of
 those falls well below the best sentence, the question is refused
 (``sentences_naming_the_specifics``). The same holds, sentence by sentence, for the
