@@ -1,6 +1,7 @@
 """The sentence answerer's vectors stored with the index (rag.sentence_store).
 
-Real model, real index of the bundled corpus: a warm answer embeds no sentence, the
+Real model, real index of the bundled corpus: a warm answer embeds no sentence (only,
+once, a best sentence under the threshold together with its page's title), the
 stored vectors give the answers that embedding at question time gives, an update
 embeds only new text, and damaged sentence files are reported, not read.
 """
@@ -35,12 +36,14 @@ class CountingEmbedder:
     def __init__(self, embedder):
         self._embedder = embedder
         self.texts_embedded = 0
+        self.texts: list[str] = []
 
     def __getattr__(self, name):
         return getattr(self._embedder, name)
 
     def encode_documents(self, texts, **kwargs):
         self.texts_embedded += len(texts)
+        self.texts.extend(texts)
         return self._embedder.encode_documents(texts, **kwargs)
 
 
@@ -61,13 +64,25 @@ def test_every_sentence_an_answer_can_quote_is_stored(qa):
 
 
 def test_a_warm_answer_embeds_no_sentence(qa):
+    """Every candidate's vector is stored. The one text a question may embed is its best
+    sentence after its page's title, when that sentence alone is under the threshold
+    (``SentenceAnswerer.with_title``); it is embedded once per process."""
     counting = CountingEmbedder(qa.embedder)
     answerer = SentenceAnswerer(counting, qa.settings)
     answer = _answer(qa, answerer, PLEDGE_Q, qa.data)
     assert "삼성전자" in answer.text
-    for item in gold_items()[:20]:
-        _answer(qa, answerer, item["question"], qa.data)
     assert counting.texts_embedded == 0
+    questions = [item["question"] for item in gold_items()[:40]]
+    for question in questions:
+        _answer(qa, answerer, question, qa.data)
+    titles = {d.title for d in qa.data.documents.values() if d.title}
+    assert counting.texts, "some best sentence of these questions is under the threshold"
+    assert all(text.split("\n", 1)[0] in titles for text in counting.texts)
+    assert len(counting.texts) < len(questions) / 4
+    before = counting.texts_embedded
+    for question in questions:
+        _answer(qa, answerer, question, qa.data)
+    assert counting.texts_embedded == before
 
 
 def test_without_stored_vectors_the_same_sentences_are_embedded_at_question_time(qa):
