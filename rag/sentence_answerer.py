@@ -6,7 +6,8 @@ this one stays the default.
 
 Candidate sentences come from the top hits (rag.sentence_candidates). Each is scored
 by cosine similarity to the question, with vectors computed while indexing
-(rag.sentence_store), so a warm answer embeds nothing; a short line such as
+(rag.sentence_store), so a warm answer embeds nothing but, once, a best sentence
+under the threshold with its page's title (``with_title``); a short line such as
 "- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
 neighbours, since alone it says little. Shared terms add a small bonus, a
 document's own headline a penalty (and a headline under the refusal threshold gives way

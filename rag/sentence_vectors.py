@@ -2,8 +2,9 @@
 
 The index stores the vectors of every sentence the sentence answerer can quote
 (``rag.sentence_store``), so a warm answer embeds nothing; text the index does not
-hold (the LLM claim check's passage sentences, a document changed since) is
-embedded here and kept in an LRU cache.
+hold (a sentence after its page's title, ``SentenceAnswerer.with_title``; the LLM claim
+check's passage sentences; a document changed since) is embedded here and kept in an
+LRU cache.
 """
 
 from __future__ import annotations
