@@ -83,7 +83,8 @@ FURNITURE_MARGIN = SELECT_MARGIN
 # A sentence under the threshold is compared once more, preceded by its document's title,
 # and that similarity counts less this much: the lead of a page headlined "… (REAIM 2023)
 # 참석" gives the meeting's dates without naming it. The same discount as a short line's
-# neighbours, which validation also chose (docs/answers.md). Only within a language:
+# neighbours, set a priori; on validation, 0 to 0.12 give balanced accuracy within two
+# questions of each other (docs/answers.md). Only within a language:
 # Belebele, the public English-over-Korean data, has no titles to check it on.
 TITLE_CONTEXT_DISCOUNT = CONTEXT_DISCOUNT
 
