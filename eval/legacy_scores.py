@@ -103,9 +103,8 @@ def legacy_items(
     items: dict[int | None, list[Item]] = {w: [] for w in windows}
     for r in tqdm(rows, desc="previous answerer"):
         ex = r.example
-        docs, articles, scored, absent = scored_sentences(
-            answerer, ex, data, vectors, q_vectors[ex.qid]
-        )
+        q, lang = q_vectors[ex.qid], detect_lang(ex.question)
+        docs, articles, scored, absent = scored_sentences(answerer, ex, data, vectors, q)
         for window in windows:
             ranked, not_nearby = scored, False
             if not absent:
@@ -114,7 +113,6 @@ def legacy_items(
                     sentences_back=window,
                 )  # fmt: skip
                 ranked, not_nearby = (scored, True) if far else (near, False)
-            q, lang = q_vectors[ex.qid], detect_lang(ex.question)
             titled = answerer.with_title(ranked[0], docs, q, lang=lang) if ranked else None
             items[window].append(_item(ex, ranked, docs, absent, not_nearby, refused, titled))
     return items
