@@ -147,7 +147,7 @@ def fact_candidate(kind: FactKind, about: Candidate, data: IndexData) -> Candida
     )
     return replace(
         about, chunk_id=chunk_id, start=start, end=end, text=doc.text[start:end],
-        context=doc.text[line_start:line_end], furniture=False, sentence=(line_start, line_end),
+        neighbours=(), context="", furniture=False, sentence=(line_start, line_end),
     )  # fmt: skip
 
 

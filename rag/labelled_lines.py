@@ -4,7 +4,8 @@ Press releases and notices state an event's date and place in a labelled line un
 heading ("※ AI 글로벌 포럼 개요" / "- 일시/장소 : 2024.5.22(수), 한국과학기술연구원(KIST)").
 Asked "Where was the AI Global Forum held?", the sentence answerer ranked the release's
 subtitle and lead first, since they name the forum and the line alone names nothing; the
-line is scored with its heading (rag.sentence_candidates) but lands a little below them.
+line is scored together with its heading (embedded as one text: rag.sentence_candidates)
+but lands a little below them.
 When the question asks only for a date or a place, and a line labelled with every kind
 it asks for scores within the selection margin of the best sentence (the margin within
 which sentences already count as equally good), that line is the answer. The label says
@@ -15,9 +16,10 @@ check.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .sentence_candidates import Candidate
+if TYPE_CHECKING:  # rag.sentence_candidates asks ``is_labelled`` of every short line
+    from .sentence_candidates import Candidate
 
 Asked = Literal["date", "place"]
 
@@ -50,6 +52,11 @@ def asked_kinds(question: str) -> set[Asked]:
     for pattern in _ASKS.values():
         rest = pattern.sub(" ", rest)
     return set() if _OTHER.search(rest) else kinds
+
+
+def is_labelled(text: str) -> bool:
+    """Whether ``text`` is a "label : value" line."""
+    return _LABEL.match(text) is not None
 
 
 def labelled_kinds(text: str) -> set[Asked]:

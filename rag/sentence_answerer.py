@@ -8,8 +8,8 @@ Candidate sentences come from the top hits (rag.sentence_candidates). Each is sc
 by cosine similarity to the question, with vectors computed while indexing
 (rag.sentence_store), so a warm answer embeds nothing but, once, a best sentence
 under the threshold with its page's title (``with_title``); a short line such as
-"- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its
-neighbours, since alone it says little. Shared terms add a small bonus, a
+"- 일시/장소 : 2024.5.22(수), KIST" is also scored together with its neighbours, since
+alone it says little (rag.sentence_candidates). Shared terms add a small bonus, a
 document's own headline a penalty (and a headline under the refusal threshold gives way
 to a sentence of its article that scores within the selection margin of it:
 ``past_the_headline``). The answer is refused when a year, number,
@@ -51,7 +51,7 @@ from .mismatches import mismatches
 from .nearby_names import sentences_naming_nearby
 from .pinpoint import single_entry
 from .refusals import refusal, unmentioned_specifics
-from .sentence_candidates import Candidate, SpansOf
+from .sentence_candidates import Candidate, SpansOf, pooled
 from .sentence_candidates import candidates as chunk_candidates
 from .sentence_quotes import quoted_answer
 from .sentence_selection import (
@@ -198,13 +198,21 @@ class SentenceAnswerer:
     ) -> list[Candidate]:
         if not candidates:
             return []
-        texts = [c.text for c in candidates] + [c.context for c in candidates]
-        sims = self.vectors.encode(texts, stored=stored) @ query_vector  # (2n,)
-        n = len(candidates)
+        texts = [t for c in candidates for t in (c.text, *c.neighbours, c.context) if t]
+        texts = list(dict.fromkeys(texts))
+        vectors = dict(zip(texts, self.vectors.encode(texts, stored=stored), strict=True))
         q_terms = set(terms(query))
         scored = []
-        for i, cand in enumerate(candidates):
-            similarity = max(float(sims[i]), float(sims[n + i]) - CONTEXT_DISCOUNT)
+        for cand in candidates:
+            own = vectors[cand.text]
+            similarity = float(own @ query_vector)
+            if cand.neighbours:
+                context = (
+                    vectors[cand.context]
+                    if cand.context
+                    else pooled(own, [vectors[t] for t in cand.neighbours])
+                )
+                similarity = max(similarity, float(context @ query_vector) - CONTEXT_DISCOUNT)
             score = similarity
             if q_terms:
                 score += LEXICAL_BONUS * len(q_terms & set(terms(cand.text))) / len(q_terms)

@@ -1,16 +1,29 @@
-"""The sentences the sentence answerer may quote, and the text it embeds for each.
+"""The sentences the sentence answerer may quote, and the texts it embeds for each.
 
 Both question time (the sentences of the top hits) and index time (the sentences of
 every chunk, whose vectors are stored with the index: ``rag.sentence_store``) take
 them from here, so the stored vectors are exactly the ones an answer looks up.
+
+A short line says little alone, so it is also compared together with its neighbours:
+the mean of its own vector and theirs (``pooled``). Those are sentences embedded one
+by one anyway, so this costs no embedding, at index time or at question time. A
+"label : value" line such as "- 일시/장소 : 2024.5.22(수), KIST" is the exception: what
+it is about is only in the heading above it ("※ AI 글로벌 포럼 개요"), which a mean of
+vectors does not join to it, so it is embedded once more with its neighbours as one
+text (``context``). The public validation data has almost no such lines and scores the
+mean as well as embedding every short line with its neighbours (docs/answers.md); the
+bundled press releases need the exception to answer "Where was the forum held?".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .furniture import Spans, is_furniture
+from .labelled_lines import is_labelled
 from .sentences import sentence_spans
 from .types import Chunk, Document
 
@@ -28,7 +41,6 @@ class Candidate:
     start: int
     end: int
     text: str
-    context: str  # what is embedded: the sentence, or a short line with its neighbours
     hit_rank: int
     similarity: float = 0.0
     score: float = 0.0
@@ -36,6 +48,11 @@ class Candidate:
     # Document offsets of the whole sentence when the candidate is one entry of it
     # (rag.pinpoint); the citation shows that sentence as context.
     sentence: tuple[int, int] | None = None
+    # A short line's neighbours in its chunk (the sentences before and after it, leaving
+    # out the document's headline), whose vectors are pooled with its own; () otherwise.
+    neighbours: tuple[str, ...] = ()
+    # A short "label : value" line with its neighbours, embedded as one text; "" otherwise.
+    context: str = ""
 
 
 def candidates(
@@ -58,15 +75,22 @@ def candidates(
 def embedded_texts(
     chunks: Iterable[Chunk], documents: dict[str, Document], *, spans_of: SpansOf | None = None
 ) -> Iterator[str]:
-    """Every text ``candidates`` can ask to embed for these chunks, in any hit order.
-
-    A sentence in two overlapping chunks may have other neighbours in each, so every
-    chunk's sentences are taken, not only the first position seen.
-    """
+    """Every text ``candidates`` can ask to embed for these chunks, in any hit order:
+    each sentence, each neighbour of a short line (one too short to be a candidate
+    itself as well), and each labelled line's context."""
     for cand in _chunk_candidates(chunks, documents, {}, spans_of):
         yield cand.text
-        if cand.context != cand.text:
+        yield from cand.neighbours
+        if cand.context:
             yield cand.context
+
+
+def pooled(own: np.ndarray, neighbours: Sequence[np.ndarray]) -> np.ndarray:
+    """The unit-length mean of a short line's vector and its neighbours': how the line
+    reads in its place, from vectors that are already there."""
+    total = own + sum(neighbours, np.zeros_like(own))
+    norm = float(np.linalg.norm(total))
+    return total / norm if norm > 0 else own
 
 
 def _chunk_candidates(
@@ -83,21 +107,27 @@ def _chunk_candidates(
             text = chunk.text[start:end]
             if len(text) < MIN_SENTENCE_CHARS:
                 continue
-            context = text
-            if len(text) < SHORT_LINE:
-                context = _context(chunk.text, spans, i, title=documents.get(chunk.doc_id))
+            before, after = _neighbours(chunk.text, spans, i, doc=documents.get(chunk.doc_id))
+            neighbours = tuple(t for t in (before, after) if t) if len(text) < SHORT_LINE else ()
+            context = ""
+            if neighbours and is_labelled(text):
+                context = " ".join(" ".join(t.split()) for t in (before, text, after) if t)
             at, to = chunk.start + start, chunk.start + end
             marked = is_furniture(furniture.get(chunk.doc_id, ()), at, to)
             yield Candidate(
-                chunk.doc_id, chunk.chunk_id, at, to, text, context, rank, furniture=marked
-            )
+                chunk.doc_id, chunk.chunk_id, at, to, text, rank, furniture=marked,
+                neighbours=neighbours, context=context,
+            )  # fmt: skip
 
 
-def _context(text: str, spans: list[tuple[int, int]], i: int, *, title: Document | None) -> str:
-    """The line with its neighbours, leaving out the document's headline."""
-    parts = []
-    for j in range(max(0, i - 1), min(len(spans), i + 2)):
-        part = text[spans[j][0] : spans[j][1]]
-        if j == i or title is None or part.strip() != title.title.strip():
-            parts.append(" ".join(part.split()))
-    return " ".join(parts)
+def _neighbours(
+    text: str, spans: list[tuple[int, int]], i: int, *, doc: Document | None
+) -> tuple[str, str]:
+    """The sentences just before and after sentence ``i`` ("" for none), leaving out the
+    document's headline."""
+    title = doc.title.strip() if doc is not None else None
+    out = []
+    for j in (i - 1, i + 1):
+        part = text[spans[j][0] : spans[j][1]] if 0 <= j < len(spans) else ""
+        out.append(part if part.strip() and part.strip() != title else "")
+    return out[0], out[1]

@@ -1,11 +1,12 @@
 """Sentence vectors computed while indexing, so a warm answer embeds nothing.
 
 The sentence answerer compares the question with each candidate sentence embedded on
-its own (and, for a short line, with the line and its neighbours). Those texts are
-known when the index is built, so they are embedded then, once per distinct text,
-and stored with the index as float16 rows keyed by the text's SHA-1. At question
-time ``SentenceVectors.encode`` finds them here; only text the index does not hold
-(a document changed outside the index) is embedded.
+its own (a short line also with the mean of its and its neighbours' vectors, and a short
+"label : value" line with itself and its neighbours embedded as one text: see
+rag.sentence_candidates). Those texts are known when the index is built, so they are
+embedded then, once per distinct text, and stored with the index as float16 rows keyed
+by the text's SHA-1. At question time ``SentenceVectors.encode`` finds them here; only
+text the index does not hold (a document changed outside the index) is embedded.
 
 Stored row files (these and the answer units') are memory-mapped, not read into memory:
 at about 35 KB a chunk together they would otherwise dominate the index's RAM, and an

@@ -79,7 +79,7 @@ def test_whether_a_sentence_names_one(question, sentence, kind, expected):
 
 
 def _cand(text: str, score: float) -> Candidate:
-    return Candidate("d", "d#0", 0, len(text), text, text, 0, similarity=score, score=score)
+    return Candidate("d", "d#0", 0, len(text), text, 0, similarity=score, score=score)
 
 
 def test_a_sentence_naming_one_within_the_margin_is_quoted_instead():

@@ -158,7 +158,7 @@ def test_an_index_without_marks_is_refused_with_the_fix(index_copy) -> None:
 
 
 def _sentence(text: str, similarity: float, furniture: bool) -> Candidate:
-    return Candidate("page", "page#0-99", 0, len(text), text, text, 0, similarity, similarity,
+    return Candidate("page", "page#0-99", 0, len(text), text, 0, similarity, similarity,
                      furniture=furniture)  # fmt: skip
 
 

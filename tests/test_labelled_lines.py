@@ -44,7 +44,7 @@ def test_the_kinds_a_label_names(line, kinds):
 
 
 def _cand(text: str, score: float, *, furniture: bool = False) -> Candidate:
-    return Candidate("doc", "doc#0", 0, len(text), text, text, 0, score, score, furniture)
+    return Candidate("doc", "doc#0", 0, len(text), text, 0, score, score, furniture)
 
 
 def test_the_line_is_taken_only_within_the_margin_and_never_from_the_furniture():

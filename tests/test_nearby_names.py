@@ -27,7 +27,7 @@ DOCS = {"forum": Document(doc_id="forum", text=FORUM, title="AI 글로벌 포럼
 
 def _cand(text: str, score: float) -> Candidate:
     start = FORUM.index(text)
-    return Candidate("forum", "forum#0", start, start + len(text), text, text, 0,
+    return Candidate("forum", "forum#0", start, start + len(text), text, 0,
                      similarity=score, score=score)  # fmt: skip
 
 

@@ -41,7 +41,6 @@ def _candidates(doc: Document, *texts: str) -> list[Candidate]:
                 start,
                 start + len(text),
                 text,
-                text,
                 0,
                 similarity=score,
                 score=score,
@@ -127,7 +126,7 @@ HEADLINE = "박진, 인공지능의 책임 있는 군사적 이용에 관한 고
 
 
 def _scored(doc_id: str, text: str, *, similarity: float, score: float) -> Candidate:
-    return Candidate(doc_id, f"{doc_id}#0", 0, len(text), text, text, 0, similarity, score)
+    return Candidate(doc_id, f"{doc_id}#0", 0, len(text), text, 0, similarity, score)
 
 
 def _headline_docs() -> dict[str, Document]:

@@ -30,7 +30,7 @@ def _candidate(doc_id: str, text: str, score: float, *, furniture: bool = False)
     doc = _documents()[doc_id]
     start = doc.text.index(text)
     return Candidate(
-        doc_id, f"{doc_id}#0", start, start + len(text), text, text, 0,
+        doc_id, f"{doc_id}#0", start, start + len(text), text, 0,
         similarity=score, score=score, furniture=furniture,
     )  # fmt: skip
 
