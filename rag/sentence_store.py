@@ -9,7 +9,7 @@ by the text's SHA-1. At question time ``SentenceVectors.encode`` finds them here
 text the index does not hold (a document changed outside the index) is embedded.
 
 Stored row files (these and the answer units') are memory-mapped, not read into memory:
-at about 35 KB a chunk together they would otherwise dominate the index's RAM, and an
+at about 31 KB a chunk together they would otherwise dominate the index's RAM, and an
 answer touches only the rows of its few hits.
 """
 
