@@ -88,7 +88,7 @@ def embedded_texts(
 def pooled(own: np.ndarray, neighbours: Sequence[np.ndarray]) -> np.ndarray:
     """The unit-length mean of a short line's vector and its neighbours': how the line
     reads in its place, from vectors that are already there."""
-    total = own + sum(neighbours, np.zeros_like(own))
+    total = np.sum([own, *neighbours], axis=0)
     norm = float(np.linalg.norm(total))
     return total / norm if norm > 0 else own
 
@@ -107,11 +107,14 @@ def _chunk_candidates(
             text = chunk.text[start:end]
             if len(text) < MIN_SENTENCE_CHARS:
                 continue
-            before, after = _neighbours(chunk.text, spans, i, doc=documents.get(chunk.doc_id))
-            neighbours = tuple(t for t in (before, after) if t) if len(text) < SHORT_LINE else ()
+            neighbours: tuple[str, ...] = ()
             context = ""
-            if neighbours and is_labelled(text):
-                context = " ".join(" ".join(t.split()) for t in (before, text, after) if t)
+            if len(text) < SHORT_LINE:
+                around = _neighbours(chunk.text, spans, i, doc=documents.get(chunk.doc_id))
+                neighbours = tuple(t for t in around if t)
+                if neighbours and is_labelled(text):
+                    before, after = around
+                    context = " ".join(" ".join(t.split()) for t in (before, text, after) if t)
             at, to = chunk.start + start, chunk.start + end
             marked = is_furniture(furniture.get(chunk.doc_id, ()), at, to)
             yield Candidate(
